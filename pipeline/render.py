@@ -125,16 +125,17 @@ def rasterize_pdf(pdf: bytes, dpi: int) -> np.ndarray:
     return np.asarray(img.convert("L"))
 
 
-@cache
-def _blank_cached(template: Template, dpi: int) -> np.ndarray:
-    img = rasterize_pdf(render_pdf(template), dpi)
-    img.setflags(write=False)
-    return img
+_BLANKS: dict[tuple[str, int], np.ndarray] = {}
 
 
 def blank_form(template: Template, dpi: int = 300) -> np.ndarray:
     """The blank page at `dpi`, grey, read-only; rendered once per process."""
-    return _blank_cached(template, dpi)
+    key = (template.fingerprint, dpi)
+    if key not in _BLANKS:
+        img = rasterize_pdf(render_pdf(template), dpi)
+        img.setflags(write=False)
+        _BLANKS[key] = img
+    return _BLANKS[key]
 
 
 def write_blank_form(template: Template, out_dir: Path, dpi: int = 300) -> tuple[Path, Path]:

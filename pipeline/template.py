@@ -6,6 +6,8 @@ it from here, so the renderer, the generator and the reader cannot disagree.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cache
@@ -190,6 +192,11 @@ class Template(_Strict):
         raise KeyError(field_id)
 
     @property
+    def fingerprint(self) -> str:
+        """Stable identity of the template's content, for caches (lists make it unhashable)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+    @property
     def field_ids(self) -> list[str]:
         return [f.id for f in self.fields]
 
@@ -200,9 +207,9 @@ class Template(_Strict):
         return (f for f in self.fields if f.is_box)
 
     def size_px(self, dpi: float) -> tuple[int, int]:
-        """(width, height) of the page in pixels at `dpi`."""
+        """(width, height) of the page in pixels at `dpi`, rounded up as poppler does."""
         k = dpi / MM_PER_INCH
-        return round(self.page.width_mm * k), round(self.page.height_mm * k)
+        return math.ceil(self.page.width_mm * k - 1e-6), math.ceil(self.page.height_mm * k - 1e-6)
 
 
 def _semantic_errors(t: Template) -> Iterator[tuple[str, str]]:

@@ -1,0 +1,280 @@
+"""Turn what the post room feeds us (files, folders, PDFs, TIFFs, photos, e-mails) into pages.
+
+Pages are counted first and decoded one at a time, so a 500-page PDF never sits
+in memory whole, and a page that cannot be decoded fails alone.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import io
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from pipeline.errors import InputError
+from pipeline.models import PageImage, PageRef
+
+PDF_EXT = {".pdf"}
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+EML_EXT = {".eml"}
+SCAN_EXT = PDF_EXT | IMAGE_EXT | EML_EXT
+PDF_DPI = 300
+MAX_PIXELS = 80_000_000  # an A4 page at 1200 dpi is 140 M; at 600 dpi 35 M
+MIN_SIDE = 200  # px: anything smaller is not a page
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path  # absolute
+    source_file: str  # as shown to users: relative to the folder given, or the file name
+
+
+def discover(inputs: list[Path]) -> tuple[list[InputFile], list[Path]]:
+    """Files to read, in a stable order, and files skipped in folders (not scans).
+
+    A file named on the command line is always read (and fails loudly if it is
+    not a scan); inside folders, only files with a scan's extension are taken.
+    """
+    found: list[InputFile] = []
+    skipped: list[Path] = []
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            for p in sorted(item.rglob("*")):
+                if p.is_dir() or any(part.startswith(".") for part in p.relative_to(item).parts):
+                    continue
+                if p.suffix.lower() in SCAN_EXT:
+                    found.append(InputFile(p.resolve(), p.relative_to(item).as_posix()))
+                else:
+                    skipped.append(p)
+        else:
+            found.append(InputFile(item.resolve(), item.name))
+    seen: set[Path] = set()
+    unique = []
+    for f in found:
+        if f.path not in seen:
+            seen.add(f.path)
+            unique.append(f)
+    return unique, skipped
+
+
+def _kind(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext in PDF_EXT:
+        return "pdf"
+    if ext in EML_EXT:
+        return "eml"
+    return "image"
+
+
+# --- PDF -----------------------------------------------------------------------
+
+
+def _pdf_reader(data: bytes, name: str):  # noqa: ANN202 - pypdf type
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not data:
+        raise InputError(f"{name}: empty file (0 bytes)")
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise InputError(f"{name}: not a PDF (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception:  # noqa: BLE001 - pypdf raises several kinds here
+                ok = 0
+            if not ok:
+                raise InputError(
+                    f"{name}: the PDF is encrypted with a password; "
+                    "save an unprotected copy (e.g. qpdf --decrypt) and add that instead"
+                )
+        n = len(reader.pages)
+    except InputError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{name}: corrupt or truncated PDF ({exc})") from None
+    if n == 0:
+        raise InputError(f"{name}: the PDF has no pages")
+    return reader
+
+
+def _pdf_embedded_scan(reader, index: int) -> Image.Image | None:  # noqa: ANN001
+    """The scanner's own image when a page is just one full-page picture (fast, lossless)."""
+    page = reader.pages[index]
+    try:
+        resources = page.get("/Resources") or {}
+        if "/Font" in resources:
+            return None
+        images = page.images
+        if len(images) != 1:
+            return None
+        img = images[0].image
+    except Exception:  # noqa: BLE001 - fall back to rendering whatever went wrong
+        return None
+    if img is None or min(img.size) < MIN_SIDE:
+        return None
+    # Only when the image covers the page at a scanner's resolution.
+    w_pt = float(page.mediabox.width)
+    dpi = img.size[0] / (w_pt / 72.0) if w_pt else 0
+    if not 100 <= dpi <= 1200:
+        return None
+    img.info["dpi"] = (dpi, dpi)
+    return img
+
+
+def _pdf_render(data: bytes, index: int, name: str) -> Image.Image:
+    from pdf2image import convert_from_bytes
+    from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+
+    try:
+        pages = convert_from_bytes(
+            data, dpi=PDF_DPI, first_page=index + 1, last_page=index + 1, grayscale=True,
+            timeout=120,
+        )
+    except (PDFPageCountError, PDFSyntaxError) as exc:
+        raise InputError(f"{name} page {index + 1}: cannot render PDF page ({exc})") from None
+    if not pages:
+        raise InputError(f"{name} page {index + 1}: the PDF renderer returned nothing")
+    img = pages[0]
+    img.info["dpi"] = (PDF_DPI, PDF_DPI)
+    return img
+
+
+# --- images -----------------------------------------------------------------------
+
+
+def _open_image(data: bytes, name: str) -> Image.Image:
+    if not data:
+        raise InputError(f"{name}: empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise InputError(
+                    f"{name}: image claims {w} x {h} pixels, more than any scanned page "
+                    "(refused as a possible decompression bomb)"
+                )
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(
+            f"{name}: image too large (refused as a possible decompression bomb)"
+        ) from None
+    except UnidentifiedImageError:
+        raise InputError(f"{name}: not an image PIL can read (wrong extension or corrupt)") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read image ({exc})") from None
+    return img
+
+
+def _image_frames(img: Image.Image) -> int:
+    return int(getattr(img, "n_frames", 1) or 1)
+
+
+# --- e-mails -----------------------------------------------------------------------
+
+
+def _eml_attachments(data: bytes, name: str) -> list[tuple[str, bytes]]:
+    """The scan attachments of an e-mail, in order: (filename, bytes)."""
+    if not data:
+        raise InputError(f"{name}: empty file (0 bytes)")
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    out = []
+    for part in msg.iter_attachments():
+        fname = part.get_filename() or ""
+        ctype = part.get_content_type()
+        ext = Path(fname).suffix.lower()
+        if ext in PDF_EXT | IMAGE_EXT or ctype == "application/pdf" or ctype.startswith("image/"):
+            payload = part.get_payload(decode=True)
+            if payload:
+                if not ext:
+                    ext = ".pdf" if ctype == "application/pdf" else "." + ctype.split("/")[1]
+                    fname = f"attachment{len(out) + 1}{ext}"
+                out.append((fname, payload))
+    if not out:
+        raise InputError(f"{name}: the e-mail has no PDF or image attachment")
+    return out
+
+
+# --- pages -----------------------------------------------------------------------
+
+
+class Document:
+    """One input file opened for reading pages by number (0-based)."""
+
+    def __init__(self, path: Path, source_file: str) -> None:
+        self.path = path
+        self.source_file = source_file
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source_file}: cannot read file ({exc.strerror})") from None
+        self._parts: list[tuple[str, str, bytes, int]] = []  # (kind, name, data, n_pages)
+        if _kind(path) == "eml":
+            for fname, payload in _eml_attachments(data, source_file):
+                kind = "pdf" if fname.lower().endswith(".pdf") else "image"
+                self._add(kind, f"{source_file} ({fname})", payload)
+        else:
+            self._add(_kind(path), source_file, data)
+
+    def _add(self, kind: str, name: str, data: bytes) -> None:
+        if kind == "pdf":
+            n = len(_pdf_reader(data, name).pages)
+        else:
+            n = _image_frames(_open_image(data, name))
+        self._parts.append((kind, name, data, n))
+
+    @property
+    def n_pages(self) -> int:
+        return sum(p[3] for p in self._parts)
+
+    def page(self, index: int) -> PageImage:
+        """Decode page `index` (0-based) to grey pixels; InputError names the file and page."""
+        k = index
+        for kind, name, data, n in self._parts:
+            if k < n:
+                break
+            k -= n
+        else:
+            raise IndexError(index)
+        label = f"{self.source_file} page {index + 1}"
+        try:
+            if kind == "pdf":
+                reader = _pdf_reader(data, name)
+                img = _pdf_embedded_scan(reader, k) or _pdf_render(data, k, name)
+            else:
+                img = _open_image(data, name)
+                if n > 1:
+                    img.seek(k)
+                img = ImageOps.exif_transpose(img) if n == 1 else img.copy()
+            dpi = float((img.info.get("dpi") or (300, 300))[0]) or 300.0
+            grey = np.asarray(img.convert("L"))
+        except InputError as exc:
+            raise InputError(f"{label}: {str(exc).split(': ', 1)[-1]}") from None
+        except (OSError, ValueError, EOFError, SyntaxError) as exc:
+            raise InputError(f"{label}: cannot decode page ({exc})") from None
+        if min(grey.shape) < MIN_SIDE:
+            raise InputError(
+                f"{label}: image is {grey.shape[1]} x {grey.shape[0]} pixels, too small to be a page"
+            )
+        h = hashlib.sha256(np.asarray(grey.shape, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(grey).data)
+        ref = PageRef(self.source_file, index + 1, str(self.path))
+        return PageImage(ref, grey, h.hexdigest(), dpi if 50 <= dpi <= 1200 else 300.0)
+
+    def pages(self) -> Iterator[PageImage]:
+        for i in range(self.n_pages):
+            yield self.page(i)

@@ -1,0 +1,141 @@
+"""The only place that talks to Tesseract.
+
+In-process through tesserocr with one API object reused per worker (loading
+the French model costs ~50 ms; a field ~10 ms); pytesseract, one subprocess per
+field, stays available as an engine for comparison and for machines without
+the tesserocr wheel. Tesseract's OpenMP threads are disabled: they make it
+several times slower on small machines, and we parallelise with processes.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from pathlib import Path  # noqa: E402
+from typing import Protocol  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from pipeline.errors import MissingDependencyError  # noqa: E402
+from pipeline.models import TextReading  # noqa: E402
+
+LANG = "fra"
+_TESSDATA_CANDIDATES = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+
+
+def tessdata_dir() -> str:
+    """Where `fra.traineddata` lives: $TESSDATA_PREFIX, else Debian's usual folders."""
+    env = os.environ.get("TESSDATA_PREFIX")
+    for d in ([env] if env else []) + list(_TESSDATA_CANDIDATES):
+        if d and (Path(d) / f"{LANG}.traineddata").exists():
+            return str(Path(d)) + "/"
+    raise MissingDependencyError(
+        "Tesseract's French model (fra.traineddata) was not found: install it "
+        "(Debian: apt-get install tesseract-ocr tesseract-ocr-fra) or set TESSDATA_PREFIX"
+    )
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def read_line(self, img: np.ndarray, whitelist: str | None = None) -> TextReading:
+        """Read one line of text from a grey image (dark ink on white)."""
+        ...
+
+
+def _clean_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+class TesserocrEngine:
+    """One reused tesserocr API: the fast path."""
+
+    name = "tesserocr"
+
+    def __init__(self, psm: int = 7) -> None:
+        try:
+            import tesserocr
+        except ImportError as exc:  # pragma: no cover - depends on the machine
+            raise MissingDependencyError(
+                f"tesserocr is not importable ({exc}); use --engine pytesseract"
+            ) from None
+        self._t = tesserocr
+        self._api = tesserocr.PyTessBaseAPI(
+            path=tessdata_dir(), lang=LANG, psm=psm, oem=tesserocr.OEM.LSTM_ONLY
+        )
+        self._whitelist: str | None = None
+
+    def read_line(self, img: np.ndarray, whitelist: str | None = None) -> TextReading:
+        api = self._api
+        if whitelist != self._whitelist:
+            api.SetVariable("tessedit_char_whitelist", whitelist or "")
+            self._whitelist = whitelist
+        img = np.ascontiguousarray(img, dtype=np.uint8)
+        h, w = img.shape
+        api.SetImageBytes(img.tobytes(), w, h, 1, w)
+        api.SetSourceResolution(300)
+        text = _clean_text(api.GetUTF8Text())
+        confs = [c for c in api.AllWordConfidences() if c >= 0]
+        conf = min(confs) / 100.0 if confs and text else 0.0
+        return TextReading(text, conf, self.name)
+
+    def close(self) -> None:
+        self._api.End()
+
+
+class PytesseractEngine:
+    """One `tesseract` process per field: slow (model reloaded each call) but dependable."""
+
+    name = "pytesseract"
+
+    def __init__(self, psm: int = 7) -> None:
+        import pytesseract
+
+        self._p = pytesseract
+        self._psm = psm
+        self._dir = tessdata_dir()
+
+    def read_line(self, img: np.ndarray, whitelist: str | None = None) -> TextReading:
+        cfg = f"--psm {self._psm} --oem 1 --tessdata-dir {self._dir}"
+        if whitelist:
+            cfg += f" -c tessedit_char_whitelist={whitelist.replace(' ', '')}"
+        data = self._p.image_to_data(
+            img, lang=LANG, config=cfg, output_type=self._p.Output.DICT
+        )
+        words = [(w, float(c)) for w, c in zip(data["text"], data["conf"], strict=True)
+                 if w.strip() and float(c) >= 0]
+        text = _clean_text(" ".join(w for w, _ in words))
+        conf = min(c for _, c in words) / 100.0 if words else 0.0
+        return TextReading(text, conf, self.name)
+
+    def close(self) -> None:
+        pass
+
+
+ENGINES = {"tesserocr": TesserocrEngine, "pytesseract": PytesseractEngine}
+
+
+def make_engine(name: str = "tesserocr") -> OcrEngine:
+    try:
+        return ENGINES[name]()
+    except KeyError:
+        raise MissingDependencyError(
+            f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}"
+        ) from None
+
+
+def full_page_text(img: np.ndarray) -> str:
+    """Whole-page OCR, for the benchmark's baseline only."""
+    import tesserocr
+
+    with tesserocr.PyTessBaseAPI(path=tessdata_dir(), lang=LANG) as api:
+        h, w = img.shape
+        api.SetImageBytes(np.ascontiguousarray(img).tobytes(), w, h, 1, w)
+        return api.GetUTF8Text()

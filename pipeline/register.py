@@ -1,0 +1,175 @@
+"""Find where the blank form lies in a scan, whatever its orientation, skew, scale or shift.
+
+ORB features are rotation-invariant, so one match against the reference page
+recovers 0/90/180/270 orientation and skew together. The model is constrained
+(a similarity first, then a full affine or a homography only when it clearly
+fits better and stays close), because a free homography once went 27 px wrong.
+Registration reports its own quality; every field read through it inherits it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.models import Registration
+from pipeline.render import blank_form
+from pipeline.template import MM_PER_INCH, Template
+
+WORK_DPI = 100  # features are matched at this resolution: fast, and plenty for A4 print
+N_FEATURES = 3000
+RATIO = 0.8
+MIN_INLIERS = 25  # below this the page is not this form
+
+
+@dataclass(frozen=True)
+class _RefFeatures:
+    keypoints: np.ndarray  # (n, 2) at WORK_DPI
+    descriptors: np.ndarray
+    shape: tuple[int, int]
+
+
+def _orb() -> cv2.ORB:
+    return cv2.ORB_create(nfeatures=N_FEATURES, scaleFactor=1.2, nlevels=8, edgeThreshold=15,
+                          patchSize=31, fastThreshold=12)
+
+
+def _detect(img: np.ndarray, n: int = N_FEATURES) -> tuple[np.ndarray, np.ndarray | None]:
+    orb = _orb()
+    orb.setMaxFeatures(n)
+    kps, desc = orb.detectAndCompute(img, None)
+    pts = np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2)
+    return pts, desc
+
+
+_REFS: dict[str, _RefFeatures] = {}
+
+
+def _reference(template: Template) -> _RefFeatures:
+    key = template.fingerprint
+    if key not in _REFS:
+        ref = blank_form(template, WORK_DPI)
+        pts, desc = _detect(ref, N_FEATURES)
+        assert desc is not None
+        _REFS[key] = _RefFeatures(pts, desc, ref.shape)
+    return _REFS[key]
+
+
+def _normalise(img: np.ndarray, template: Template) -> tuple[np.ndarray, float]:
+    """Scale a scan so an A4 page in it is about WORK_DPI; returns (image, factor)."""
+    long_px = max(img.shape)
+    target = max(template.size_px(WORK_DPI))
+    k = target / long_px
+    small = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else img
+    if k >= 1:
+        k = 1.0
+    # Flatten uneven light and lift faint print before detecting corners.
+    bg = cv2.medianBlur(small, 31) if min(small.shape) > 64 else small
+    flat = cv2.divide(small, bg, scale=255)
+    return flat, k
+
+
+def _residuals(m: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    pts = cv2.perspectiveTransform(src.reshape(-1, 1, 2), m).reshape(-1, 2)
+    return np.linalg.norm(pts - dst, axis=1)
+
+
+def _as3x3(a: np.ndarray) -> np.ndarray:
+    return np.vstack([a, [0, 0, 1]]) if a.shape == (2, 3) else a
+
+
+def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registration | None:
+    """Map `img` (grey scan) onto the reference page at `out_dpi`; None when it is not this form."""
+    ref = _reference(template)
+    small, k = _normalise(img, template)
+    pts, desc = _detect(small, N_FEATURES)
+    if desc is None or len(pts) < MIN_INLIERS:
+        return None
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(desc, ref.descriptors, k=2)
+    good = [m for m, *rest in pairs if rest and m.distance < RATIO * rest[0].distance]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = np.float32([pts[m.queryIdx] for m in good])
+    dst = np.float32([ref.keypoints[m.trainIdx] for m in good])
+
+    sim, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0, maxIters=4000, confidence=0.999
+    )
+    if sim is None or mask is None or int(mask.sum()) < MIN_INLIERS:
+        return None
+    best = _as3x3(sim)
+    inl = mask.ravel().astype(bool)
+    scale = math.hypot(sim[0, 0], sim[1, 0])
+    if not 0.6 <= scale * k <= 1.6 and not 0.6 <= scale <= 1.6:
+        return None
+    model = "similarity"
+
+    # A looser model when the page is warped (a phone photo): accept it only when
+    # it fits clearly better on many more points and moves the page corners little.
+    res_sim = _residuals(best, src, dst)
+    near = res_sim < 12.0
+    if near.sum() >= 2 * MIN_INLIERS:
+        h, _ = cv2.findHomography(src[near], dst[near], cv2.RANSAC, 2.0, maxIters=3000)
+        if h is not None:
+            res_h = _residuals(h, src, dst)
+            hin = res_h < 2.0
+            corners = np.float32(
+                [[0, 0], [ref.shape[1], 0], [ref.shape[1], ref.shape[0]], [0, ref.shape[0]]]
+            )
+            inv_s = np.linalg.inv(best)
+            moved = _residuals(h @ inv_s, corners, corners).max()
+            better_fit = np.median(res_h[hin]) < 0.8 * np.median(res_sim[inl]) or (
+                hin.sum() > 1.3 * inl.sum()
+            )
+            if hin.sum() >= inl.sum() and better_fit and moved < 0.08 * ref.shape[0]:
+                best, model = h, "homography"
+                inl = res_h < 2.5
+
+    res = _residuals(best, src[inl], dst[inl])
+    n_in = int(inl.sum())
+    if n_in < MIN_INLIERS:
+        return None
+    px_mm = MM_PER_INCH / WORK_DPI
+    residual_mm = float(np.sqrt(np.mean(res**2)) * px_mm)
+    # Quality: enough agreeing points, small residual, inliers spread over the page.
+    spread = _spread(dst[inl], ref.shape)
+    q_inl = min(1.0, (n_in - MIN_INLIERS) / 80.0 + 0.4)
+    q_res = float(np.clip(1.0 - (residual_mm - 0.25) / 1.0, 0.0, 1.0))
+    quality = round(float(min(q_inl, q_res, spread)), 3)
+
+    # Chain: full-res scan -> work scale -> reference at WORK_DPI -> out_dpi.
+    up = out_dpi / WORK_DPI
+    full = np.diag([up, up, 1.0]) @ best @ np.diag([k, k, 1.0])
+    rot = math.degrees(math.atan2(best[1, 0], best[0, 0]))
+    return Registration(
+        matrix=full,
+        inliers=n_in,
+        residual_mm=round(residual_mm, 3),
+        quality=quality,
+        rotation_deg=round(rot, 2),
+        scale=round(float(math.sqrt(abs(np.linalg.det(best[:2, :2])))), 4),
+        model=model,
+    )
+
+
+def _spread(pts: np.ndarray, shape: tuple[int, int]) -> float:
+    """1.0 when matched points cover the page's four quadrants-ish; lower when bunched."""
+    h, w = shape
+    cells = set(zip((pts[:, 0] * 3 // w).astype(int), (pts[:, 1] * 4 // h).astype(int), strict=True))
+    return float(min(1.0, len(cells) / 8.0))
+
+
+def warp(img: np.ndarray, reg: Registration, template: Template, dpi: int = 300) -> np.ndarray:
+    """The scan resampled onto the reference page at `dpi` (white where the scan had nothing)."""
+    size = template.size_px(dpi)
+    m = reg.matrix
+    if dpi != 300:
+        s = dpi / 300
+        m = np.diag([s, s, 1.0]) @ m
+    if reg.model == "homography":
+        return cv2.warpPerspective(img, m, size, flags=cv2.INTER_LINEAR, borderValue=255)
+    return cv2.warpAffine(img, m[:2], size, flags=cv2.INTER_LINEAR, borderValue=255)

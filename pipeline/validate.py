@@ -1,0 +1,236 @@
+"""Validate and normalise OCR readings before anything reaches a reviewer.
+
+Every checker returns a `Checked`: the normalised value, whether it is valid,
+the repairs made (so a reviewer can see that the machine changed what it read)
+and, when invalid, why. Repairs are only kept when they turn the reading into a
+valid value: a repair that does not help would just hide what was read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from phonenumbers import PhoneNumberFormat, ValidationResult
+
+from pipeline.models import Reason
+from pipeline.template import FieldKind, Template
+
+PHONE_REGION = "FR"
+PARTICIPATES = "participera"  # the lunch rule: one cannot lunch without attending
+LUNCHES = "dejeunera"
+YES = "oui"
+
+
+@dataclass(frozen=True)
+class Checked:
+    value: str  # normalised value, '' when empty
+    ok: bool  # passes validation; an empty value is ok (required-ness is a form rule)
+    repairs: tuple[str, ...] = ()  # what was repaired, in words a reviewer understands
+    problem: str | None = None  # why the value is invalid, for the reviewer
+
+
+# --- text ----------------------------------------------------------------------------
+
+# Runs of the printed dotted leader (or typed substitutes) that OCR reads with the writing.
+_LEADER_RUN = r"(?:[.…_:·\-–—]{2,}|…)"
+# A single punctuation mark standing alone at an end: a speck, a border, a label's colon.
+_STRAY = r"[.,;:_\-–—·'\"`|*~…]"
+_END_JUNK = [
+    re.compile(rf"^\s*{_LEADER_RUN}\s*"),
+    re.compile(rf"\s*{_LEADER_RUN}\s*$"),
+    re.compile(rf"^{_STRAY}\s+"),  # ": Dupont"
+    re.compile(rf"\s+{_STRAY}$"),  # "Dupont ."
+    re.compile(r"^[.,;:_]+"),  # ".Dupont" - nothing legitimately starts so
+    re.compile(r"[,;:_]+$"),  # "Dupont:" - a final '.' is kept: it may end an abbreviation
+]
+
+
+def _clean(raw: str) -> str:
+    """NFC, one space between words, and no leader residue or stray marks at the ends."""
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    previous = None
+    while text != previous:
+        previous = text
+        for pattern in _END_JUNK:
+            text = pattern.sub("", text).strip()
+    return text
+
+
+def check_text(raw: str) -> Checked:
+    """Names, structure, fonction: cleaned, case kept as written; never invents letters."""
+    return Checked(_clean(raw), ok=True)
+
+
+# --- e-mail --------------------------------------------------------------------------
+
+_EDGE_JUNK = re.compile(r"^[\s.,;:'\"`<>()\[\]{}|*~_…-]+|[\s.,;:'\"`<>()\[\]{}|*~_…-]+$")
+
+
+def _normal_email(address: str) -> str:
+    """Lower-cased normal form; raises EmailNotValidError. No DNS: scans are read offline."""
+    return validate_email(address, check_deliverability=False).normalized.lower()
+
+
+def check_email(raw: str) -> Checked:
+    """Syntax-checked (no DNS), lower-cased; obvious OCR slips repaired if that makes it valid."""
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    if not text:
+        return Checked("", ok=True)
+    try:  # a valid reading is never "repaired"
+        return Checked(_normal_email(text), ok=True)
+    except EmailNotValidError:
+        pass
+    repairs: list[str] = []
+    candidate = _EDGE_JUNK.sub("", text)
+    if candidate != text:
+        repairs.append("removed punctuation at the start or end")
+    spaced = candidate
+    candidate = re.sub(r"\s*([@.])\s*", r"\1", candidate)
+    if candidate != spaced:
+        repairs.append("removed spaces around '@' or '.'")
+    local, at, domain = candidate.rpartition("@")
+    if at and "," in domain:
+        candidate = f"{local}@{domain.replace(',', '.')}"
+        repairs.append("replaced ',' with '.' in the domain")
+    try:
+        return Checked(_normal_email(candidate), ok=True, repairs=tuple(repairs))
+    except EmailNotValidError as exc:
+        # The reviewer sees what was read; the reason is about what is left once repaired.
+        return Checked(text, ok=False, problem=str(exc).strip() or "not a valid e-mail address")
+
+
+# --- phone ---------------------------------------------------------------------------
+
+_PHONE_CHARS = re.compile(r"^\+?[\d\s.\-/()]+$")
+_LOOKALIKE_CHARS = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
+_DIGIT_LOOKALIKES = str.maketrans(_LOOKALIKE_CHARS)
+_PHONE_REASONS = {
+    ValidationResult.TOO_SHORT: "too short for a phone number",
+    ValidationResult.TOO_LONG: "too long for a phone number",
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.INVALID_LENGTH: "wrong number of digits for a phone number",
+}
+
+
+def _parse_phone(text: str) -> tuple[phonenumbers.PhoneNumber | None, str]:
+    """(number, '') when `text` is a valid phone number, else (None, why)."""
+    if not _PHONE_CHARS.match(text):
+        return None, "not a phone number (unexpected characters)"
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        why = re.sub(r"^\(\d+\)\s*", "", str(exc)).rstrip(".")
+        return None, f"not a phone number ({why[:1].lower()}{why[1:]})"
+    if phonenumbers.is_valid_number(number):
+        return number, ""
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    return None, _PHONE_REASONS.get(reason, "not a valid phone number")
+
+
+def _format_phone(number: phonenumbers.PhoneNumber) -> str:
+    """French numbers as a French person writes them; others in international format."""
+    if phonenumbers.region_code_for_number(number) == PHONE_REGION:
+        return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+
+
+def check_phone(raw: str) -> Checked:
+    """Region FR; letters OCR confuses with digits are repaired only if the result is valid."""
+    text = _clean(raw)
+    if not text:
+        return Checked("", ok=True)
+    number, problem = _parse_phone(text)
+    repairs: list[str] = []
+    if number is None:
+        swapped = text.translate(_DIGIT_LOOKALIKES)
+        if swapped != text:
+            repaired, _ = _parse_phone(swapped)
+            if repaired is not None:
+                number = repaired
+                seen = sorted({c for c in text if c in _LOOKALIKE_CHARS})
+                repairs.append("read " + ", ".join(f"'{c}' as {_LOOKALIKE_CHARS[c]}" for c in seen))
+    if number is None:
+        return Checked(text, ok=False, problem=problem)
+    digits = re.sub(r"\D", "", text.translate(_DIGIT_LOOKALIKES))
+    if (not text.startswith("+") and len(digits) == 9 and digits[0] != "0"
+            and phonenumbers.region_code_for_number(number) == PHONE_REGION):
+        repairs.append("added the leading 0 missing from a 9-digit number")
+    return Checked(_format_phone(number), ok=True, repairs=tuple(repairs))
+
+
+# --- address -------------------------------------------------------------------------
+
+# A French postcode: five digits, 01000-98999, not glued to letters ("CS60017") or digits.
+_POSTCODE = re.compile(r"(?<![\w])(?!00)(?!99)(\d{5})(?!\w)")
+_COMMUNE_AFTER = re.compile(r"\s*([^\W\d_][^,]*)")
+_CEDEX = re.compile(r"(?:\s+cedex(?:\s+\d{1,3})?|\s+france)\s*$", re.IGNORECASE)
+
+
+def _commune(words: str) -> str:
+    """Commune as written, without a trailing 'CEDEX 1' or country."""
+    previous = None
+    while words != previous:
+        previous = words
+        words = _clean(_CEDEX.sub("", words))
+    return words
+
+
+def _postcode_and_commune(address: str) -> tuple[str, str]:
+    found = list(_POSTCODE.finditer(address))
+    for m in found:  # preferred: the postcode followed by its commune ("63000 Clermont-Ferrand")
+        after = _COMMUNE_AFTER.match(address, m.end())
+        if after and (commune := _commune(after.group(1))):
+            return m.group(1), commune
+    for m in found:  # "Clermont-Ferrand 63000": the commune alone before it, after a comma
+        before = address[: m.start()].rsplit(",", 1)[-1].strip()
+        if before and not re.search(r"\d", before):
+            return m.group(1), _commune(before)
+    return (found[0].group(1), "") if found else ("", "")
+
+
+def check_address(line1: str, line2: str) -> tuple[Checked, str, str]:
+    """Both lines joined as "line1, line2", plus (code_postal, commune) when a postcode is found."""
+    parts = [p for p in (_clean(line1), _clean(line2)) if p]
+    address = ", ".join(parts)
+    code_postal, commune = _postcode_and_commune(address)
+    return Checked(address, ok=True), code_postal, commune
+
+
+# --- dispatch and form rules ---------------------------------------------------------
+
+
+def check_value(kind: FieldKind, raw: str) -> Checked:
+    """Check one written field; an address's two lines arrive joined by a newline."""
+    if kind == FieldKind.TEXT:
+        return check_text(raw)
+    if kind == FieldKind.EMAIL:
+        return check_email(raw)
+    if kind == FieldKind.PHONE:
+        return check_phone(raw)
+    if kind == FieldKind.ADDRESS:
+        line1, _, line2 = raw.partition("\n")
+        return check_address(line1, line2)[0]
+    raise ValueError(f"{kind} fields are read from boxes, not checked as text")
+
+
+def form_rules(template: Template, values: Mapping[str, str]) -> dict[str, list[Reason]]:
+    """Rules across a whole form: required fields filled, no lunch without attending.
+
+    `values` are normalised per-field values ('' = empty or undecided). Only fields
+    that break a rule appear in the result.
+    """
+    reasons: dict[str, list[Reason]] = {}
+    for f in template.fields:
+        if f.required and not values.get(f.id, "").strip():
+            reasons.setdefault(f.id, []).append(Reason.MISSING_REQUIRED)
+    ids = set(template.field_ids)
+    if ({PARTICIPATES, LUNCHES} <= ids and values.get(LUNCHES, "") == YES
+            and values.get(PARTICIPATES, "") != YES):
+        for field_id in (PARTICIPATES, LUNCHES):
+            reasons.setdefault(field_id, []).append(Reason.INCONSISTENT)
+    return reasons

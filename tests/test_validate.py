@@ -1,0 +1,213 @@
+"""What a reviewer sees of an OCR reading once validated and normalised."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.models import Reason
+from pipeline.template import FieldKind, default_template, parse_template
+from pipeline.validate import (
+    check_address,
+    check_email,
+    check_phone,
+    check_text,
+    check_value,
+    form_rules,
+)
+
+# --- text ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Dupont ......", "Dupont"),
+        (": Dupont", "Dupont"),
+        ("Dupont .", "Dupont"),
+        ("…Dupont___", "Dupont"),
+        ("  Jean   Dupont  ", "Jean Dupont"),
+        (".....", ""),
+    ],
+)
+def test_text_loses_leader_residue_and_extra_spaces(raw: str, expected: str) -> None:
+    checked = check_text(raw)
+    assert checked.value == expected
+    assert checked.ok
+
+
+@pytest.mark.parametrize("raw", ["Le Crest", "DUPONT", "de La Fontaine", "Dir.", "S.A.R.L."])
+def test_text_keeps_case_and_abbreviations_as_written(raw: str) -> None:
+    assert check_text(raw).value == raw
+
+
+def test_text_is_nfc_so_accented_names_compare_equal() -> None:
+    decomposed = "He\u0301le\u0300ne"
+    assert check_text(decomposed).value == "Hélène"
+
+
+# --- e-mail --------------------------------------------------------------------------
+
+
+def test_email_spaces_around_at_and_dot_repaired_and_recorded() -> None:
+    checked = check_email("a.muller @ ardt-auvergne .fr")
+    assert checked.ok
+    assert checked.value == "a.muller@ardt-auvergne.fr"
+    assert checked.repairs
+
+
+def test_email_comma_in_domain_and_trailing_dot_repaired() -> None:
+    checked = check_email("jean.dupont@mairie-riom,fr.")
+    assert checked.ok
+    assert checked.value == "jean.dupont@mairie-riom.fr"
+    assert len(checked.repairs) == 2
+
+
+def test_email_lower_cased_without_a_repair() -> None:
+    checked = check_email("Jean.DUPONT@Mairie-Riom.FR")
+    assert checked == check_email("jean.dupont@mairie-riom.fr")
+    assert checked.value == "jean.dupont@mairie-riom.fr"
+    assert checked.repairs == ()
+
+
+@pytest.mark.parametrize("raw", ["jean.dupont@@mairie", "jean.dupont", "jean dupont@mairie.fr"])
+def test_invalid_email_flagged_with_a_reason_and_left_as_read(raw: str) -> None:
+    checked = check_email(raw)
+    assert not checked.ok
+    assert checked.problem
+    assert checked.value == raw
+    assert checked.repairs == ()
+
+
+def test_empty_email_is_ok() -> None:
+    assert check_email("   ") == check_email("") == check_email("").__class__("", ok=True)
+
+
+# --- phone ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw", ["04.73.89.12.34", "0473891234", "+33 4 73 89 12 34", "04-73-89-12-34",
+            "04/73/89/12/34", "0033 4 73 89 12 34", "+33 (0)4 73 89 12 34"],
+)
+def test_french_numbers_written_the_french_way(raw: str) -> None:
+    checked = check_phone(raw)
+    assert checked.ok
+    assert checked.value == "04 73 89 12 34"
+    assert checked.repairs == ()
+
+
+def test_letters_read_for_digits_repaired_and_recorded() -> None:
+    checked = check_phone("O4 73 89 I2 34")
+    assert checked.ok
+    assert checked.value == "04 73 89 12 34"
+    assert any("'O'" in r and "'I'" in r for r in checked.repairs)
+
+
+def test_letters_not_repaired_when_the_result_is_still_no_number() -> None:
+    checked = check_phone("O4 73 I2")
+    assert not checked.ok
+    assert checked.value == "O4 73 I2"
+    assert checked.repairs == ()
+
+
+@pytest.mark.parametrize("raw", ["12 34", "04 73 89 12 34 56 78", "Jean"])
+def test_invalid_phone_flagged(raw: str) -> None:
+    checked = check_phone(raw)
+    assert not checked.ok
+    assert checked.problem
+
+
+def test_foreign_number_kept_in_international_format() -> None:
+    checked = check_phone("+32 2 511 12 34")
+    assert checked.ok
+    assert checked.value == "+32 2 511 12 34"
+
+
+def test_missing_leading_zero_is_a_recorded_repair() -> None:
+    checked = check_phone("4 73 89 12 34")
+    assert checked.value == "04 73 89 12 34"
+    assert checked.repairs
+
+
+# --- address -------------------------------------------------------------------------
+
+
+def test_address_lines_joined_with_postcode_and_commune() -> None:
+    checked, code_postal, commune = check_address("12 rue Blatin", "63000 Clermont-Ferrand")
+    assert checked.ok
+    assert checked.value == "12 rue Blatin, 63000 Clermont-Ferrand"
+    assert (code_postal, commune) == ("63000", "Clermont-Ferrand")
+
+
+def test_address_keeps_its_own_comma_and_has_no_postcode() -> None:
+    checked, code_postal, commune = check_address("5, rue X", "")
+    assert checked.ok
+    assert checked.value == "5, rue X"
+    assert (code_postal, commune) == ("", "")
+
+
+def test_address_cedex_dropped_from_commune_and_cs_number_not_a_postcode() -> None:
+    checked, code_postal, commune = check_address(
+        "ARDTA 7 allée Pierre de Fermat ......", "CS60017 - 63178 AUBIERE CEDEX"
+    )
+    assert checked.value == "ARDTA 7 allée Pierre de Fermat, CS60017 - 63178 AUBIERE CEDEX"
+    assert (code_postal, commune) == ("63178", "AUBIERE")
+    assert check_address("7 allée Pierre de Fermat CS60017 Aubière", "")[1:] == ("", "")
+
+
+def test_address_with_only_the_second_line() -> None:
+    checked, code_postal, _ = check_address("", "63450 Le Crest")
+    assert checked.value == "63450 Le Crest"
+    assert code_postal == "63450"
+
+
+def test_check_value_dispatches_by_kind() -> None:
+    assert check_value(FieldKind.TEXT, "Dupont ....").value == "Dupont"
+    assert check_value(FieldKind.EMAIL, "A@B.FR").value == "a@b.fr"
+    assert check_value(FieldKind.PHONE, "0473891234").value == "04 73 89 12 34"
+    address = check_value(FieldKind.ADDRESS, "12 rue Blatin\n63000 Clermont-Ferrand")
+    assert address.value == "12 rue Blatin, 63000 Clermont-Ferrand"
+    with pytest.raises(ValueError):
+        check_value(FieldKind.CHOICE, "oui")
+
+
+# --- form rules ----------------------------------------------------------------------
+
+COMPLETE = {"nom": "Dupont", "prenom": "Jean", "agent_collectivite": "non",
+            "participera": "oui", "dejeunera": "oui"}
+
+
+def test_complete_form_breaks_no_rule() -> None:
+    assert form_rules(default_template(), COMPLETE) == {}
+
+
+def test_missing_required_fields_flagged() -> None:
+    values = {**COMPLETE, "nom": "", "agent_collectivite": ""}
+    del values["prenom"]
+    assert form_rules(default_template(), values) == {
+        "nom": [Reason.MISSING_REQUIRED],
+        "prenom": [Reason.MISSING_REQUIRED],
+        "agent_collectivite": [Reason.MISSING_REQUIRED],
+    }
+
+
+def test_lunch_without_attending_is_inconsistent() -> None:
+    values = {**COMPLETE, "participera": "non"}
+    assert form_rules(default_template(), values) == {
+        "participera": [Reason.INCONSISTENT],
+        "dejeunera": [Reason.INCONSISTENT],
+    }
+
+
+def test_attending_without_lunch_is_fine() -> None:
+    values = {**COMPLETE, "dejeunera": "non"}
+    assert form_rules(default_template(), values) == {}
+
+
+def test_required_flags_come_from_the_template() -> None:
+    data = default_template().model_dump(mode="json", exclude_none=True)
+    for f in data["fields"]:
+        f["required"] = f["id"] == "structure"
+    template = parse_template(data)
+    values = {**COMPLETE, "nom": "", "structure": ""}
+    assert form_rules(template, values) == {"structure": [Reason.MISSING_REQUIRED]}

@@ -80,7 +80,7 @@ def _kind(path: Path) -> str:
 # --- PDF -----------------------------------------------------------------------
 
 
-def _pdf_reader(data: bytes, name: str):  # noqa: ANN202 - pypdf type
+def _pdf_reader(data: bytes, name: str):
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -93,7 +93,7 @@ def _pdf_reader(data: bytes, name: str):  # noqa: ANN202 - pypdf type
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - pypdf raises several kinds here
+            except Exception:
                 ok = 0
             if not ok:
                 raise InputError(
@@ -110,7 +110,7 @@ def _pdf_reader(data: bytes, name: str):  # noqa: ANN202 - pypdf type
     return reader
 
 
-def _pdf_embedded_scan(reader, index: int) -> Image.Image | None:  # noqa: ANN001
+def _pdf_embedded_scan(reader, index: int) -> Image.Image | None:
     """The scanner's own image when a page is just one full-page picture (fast, lossless)."""
     page = reader.pages[index]
     try:
@@ -121,7 +121,7 @@ def _pdf_embedded_scan(reader, index: int) -> Image.Image | None:  # noqa: ANN00
         if len(images) != 1:
             return None
         img = images[0].image
-    except Exception:  # noqa: BLE001 - fall back to rendering whatever went wrong
+    except Exception:
         return None
     if img is None or min(img.size) < MIN_SIDE:
         return None

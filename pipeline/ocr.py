@@ -13,13 +13,13 @@ import os
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from pathlib import Path  # noqa: E402
-from typing import Protocol  # noqa: E402
+from pathlib import Path
+from typing import Protocol
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from pipeline.errors import MissingDependencyError  # noqa: E402
-from pipeline.models import TextReading  # noqa: E402
+from pipeline.errors import MissingDependencyError
+from pipeline.models import TextReading
 
 LANG = "fra"
 _TESSDATA_CANDIDATES = (

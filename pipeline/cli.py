@@ -1,0 +1,212 @@
+"""The `formscan` command: the one place where errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from pipeline.errors import ExitCode, FormscanError
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+WORKSPACE = click.option(
+    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), required=True,
+    help="Folder holding the formscan database and images.",
+)
+
+
+class FormscanGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except FormscanError as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                traceback.print_exc()
+            click.secho(f"formscan: {exc}", fg="red", err=True)
+            sys.exit(int(exc.exit_code))
+
+
+@click.group(cls=FormscanGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="formscan")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """formscan: scanned ARDTA inscription forms in, a clean attendee list out.
+
+    \b
+    Typical day:
+      formscan process scans/ --workspace ws     read a batch of scanned mail
+      formscan serve --workspace ws              review doubtful fields in the browser
+      formscan export attendees -w ws -o attendees.csv
+    """
+    ctx.obj = {"verbose": verbose}
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@WORKSPACE
+@click.option("--workers", "-j", type=click.IntRange(1, 256), default=None,
+              help="Worker processes (default: all cores).")
+@click.option("--force", is_flag=True, help="Read files again even if already processed.")
+@click.option("--engine", type=click.Choice(["tesserocr", "pytesseract"]), default="tesserocr",
+              show_default=True, help="Tesseract binding.")
+@click.option("--batch", default=None, help="Batch name shown to reviewers (default: now).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, force: bool,
+            engine: str, batch: str | None, quiet: bool) -> None:
+    """Read scanned mail (PDF, TIFF, PNG, JPEG, .eml; files or folders) into a workspace."""
+    from tqdm import tqdm
+
+    from pipeline.process import process as run
+    from pipeline.store import Workspace
+
+    bar = tqdm(total=0, unit="page", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+
+    def on_total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    def on_error(msg: str) -> None:
+        bar.write(click.style(f"error: {msg}", fg="red"), file=sys.stderr)
+
+    with Workspace(workspace) as ws:
+        s = run(list(inputs), ws, workers=workers, force=force, engine=engine, batch=batch,
+                on_total=on_total, on_page=lambda r: bar.update(1), on_error=on_error)
+    bar.close()
+    click.echo(
+        f"{s.files} files ({s.files_skipped} already done, {s.files_failed} failed), "
+        f"{s.pages} pages read: {s.forms} forms, {s.blank} blank, {s.other} other, "
+        f"{s.pages_failed} failed; fields: {s.fields_accepted} accepted, "
+        f"{s.fields_review} to review  [{s.seconds:.1f} s]"
+    )
+    if s.ignored:
+        click.echo(f"ignored {len(s.ignored)} files that are not scans (e.g. {s.ignored[0]})")
+    click.echo(f"workspace: {workspace}")
+    if s.failed:
+        sys.exit(int(ExitCode.INPUT_FAILED))
+
+
+@main.group()
+def export() -> None:
+    """Write the workspace's results as CSV."""
+
+
+def _out_option(f):
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, help="File to write (default: standard output).")(f)
+
+
+@export.command("attendees")
+@WORKSPACE
+@_out_option
+@click.option("--excel", is_flag=True, help="For French Excel: ';', UTF-8 with BOM, no formulas.")
+def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
+    """One row per form, reviewers' corrections applied; then the lunch summary."""
+    from pipeline import export as ex
+    from pipeline.store import Workspace
+
+    with Workspace(workspace, create=False) as ws:
+        df = ex.attendees_table(ws)
+    text = ex.write_csv(df, output, excel=excel)
+    if text is not None:
+        click.echo(text, nl=False)
+    s = ex.summary(df)
+    if s.not_final:
+        click.secho(f"warning: {s.not_final} of {s.forms} rows still have fields to review "
+                    "(needs_review=true)", fg="yellow", err=True)
+    for line in s.lines():
+        click.echo(line, err=True)
+    if output:
+        click.echo(f"wrote {output}", err=True)
+
+
+@export.command("fields")
+@WORKSPACE
+@_out_option
+def export_fields(workspace: Path, output: Path | None) -> None:
+    """One row per form page and field: value, confidence, status, reasons."""
+    from pipeline import export as ex
+    from pipeline.store import Workspace
+
+    with Workspace(workspace, create=False) as ws:
+        text = ex.write_csv(ex.fields_table(ws), output)
+    if text is not None:
+        click.echo(text, nl=False)
+
+
+@export.command("pages")
+@WORKSPACE
+@_out_option
+def export_pages(workspace: Path, output: Path | None) -> None:
+    """Every input page exactly once: form, blank, other or error (with the reason)."""
+    from pipeline import export as ex
+    from pipeline.store import Workspace
+
+    with Workspace(workspace, create=False) as ws:
+        text = ex.write_csv(ex.pages_table(ws), output)
+    if text is not None:
+        click.echo(text, nl=False)
+
+
+@export.command("summary")
+@WORKSPACE
+def export_summary(workspace: Path) -> None:
+    """Forms, attendees, participants, agents, lunches and the amount to collect."""
+    from pipeline import export as ex
+    from pipeline.store import Workspace
+
+    with Workspace(workspace, create=False) as ws:
+        s = ex.summary(ex.attendees_table(ws))
+    for line in s.lines():
+        click.echo(line)
+
+
+@main.command()
+@click.option("--n", "n", type=click.IntRange(1, 100_000), default=12, show_default=True,
+              help="Number of filled forms.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--digits", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder with MNIST t10k IDX files, for handwritten digits.")
+def synth(n: int, seed: int, out: Path, digits: Path | None) -> None:
+    """Generate filled, scanned-looking forms with ground truth (for tests and benchmarks)."""
+    from tqdm import tqdm
+
+    from pipeline.synth import generate
+
+    with tqdm(total=n, unit="form", file=sys.stderr, dynamic_ncols=True) as bar:
+        files = generate(n, seed, out, digits=digits, progress=lambda k: bar.update(k))
+    click.echo(f"wrote {len(files)} files for {n} forms into {out}")
+
+
+@main.command("render-form")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("samples/forms"), show_default=True)
+@click.option("--dpi", type=click.IntRange(72, 1200), default=300, show_default=True)
+def render_form(out: Path, dpi: int) -> None:
+    """Draw the blank form from its template: a printable PDF and a PNG."""
+    from pipeline.render import write_blank_form
+    from pipeline.template import default_template
+
+    pdf, png = write_blank_form(default_template(), out, dpi)
+    click.echo(f"wrote {pdf} and {png}")
+
+
+def _register_optional() -> None:
+    """Commands from sub-packages; absent ones simply do not appear."""
+    try:
+        from pipeline.review.commands import review, serve
+    except ImportError:
+        return
+    main.add_command(serve)
+    main.add_command(review)
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Read one page: triage, registration, every field's value, confidence and status.
+
+This is a worker's whole job. It holds no database and no global state except
+its reused OCR engine, so it runs the same in-process, in a process pool or on
+a cluster node.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from pipeline import locate, marks, preprocess, validate
+from pipeline.models import (
+    FieldResult,
+    PageImage,
+    PageKind,
+    PageResult,
+    Reason,
+    Registration,
+    Status,
+)
+from pipeline.ocr import OcrEngine
+from pipeline.register import register, warp
+from pipeline.render import label_width_mm
+from pipeline.template import FieldKind, FormField, Rect, Template
+
+ACCEPT = {  # a field's confidence at or above which it is accepted without review
+    FieldKind.TEXT: 0.90,
+    FieldKind.ADDRESS: 0.90,
+    FieldKind.EMAIL: 0.90,
+    FieldKind.PHONE: 0.88,
+    FieldKind.CHOICE: 0.60,
+    FieldKind.CHECKBOX: 0.60,
+}
+MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
+EMPTY_CONFIDENCE = 0.97  # a writing area with no ink in it
+PAGE_VIEW_DPI = 100
+FIELD_VIEW_DPI = 150
+
+
+def _png(img: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    return buf.tobytes() if ok else b""
+
+
+def _scaled(img: np.ndarray, dpi: int) -> np.ndarray:
+    k = dpi / locate.DPI
+    return cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+
+
+def _box_group_rect(template: Template, f: FormField) -> Rect:
+    x0 = min(o.box.x_mm for o in f.options) - 1.5
+    y0 = min(o.box.y_mm for o in f.options) - 1.5
+    x1 = max(o.label.x_mm + label_width_mm(template, o.label.text) for o in f.options) + 1.5
+    y1 = max(o.box.y_mm + o.box.size_mm for o in f.options) + 1.5
+    return Rect(x_mm=x0, y_mm=y0, w_mm=x1 - x0, h_mm=y1 - y0)
+
+
+def _field_image(page: np.ndarray, rects: list[Rect]) -> bytes:
+    crops = [_scaled(locate.crop(page, r, pad_mm=1.0), FIELD_VIEW_DPI) for r in rects]
+    w = max(c.shape[1] for c in crops)
+    rows = [np.pad(c, ((0, 0), (0, w - c.shape[1])), constant_values=255) for c in crops]
+    return _png(np.vstack(rows))
+
+
+def _read_text(
+    page: np.ndarray, template: Template, f: FormField, engine: OcrEngine, reg: Registration
+) -> FieldResult:
+    lines_text: list[str] = []
+    conf = 1.0
+    for line in f.lines:
+        c = locate.clean_line(page, template, line, strict=f.kind == FieldKind.EMAIL)
+        if c.clean.size == 0:
+            lines_text.append("")
+            conf = min(conf, EMPTY_CONFIDENCE)
+            continue
+        reading = engine.read_line(c.clean, f.ocr.whitelist if f.ocr else None)
+        lines_text.append(reading.text)
+        conf = min(conf, reading.confidence)
+    raw = "\n".join(lines_text) if f.kind == FieldKind.ADDRESS else lines_text[0]
+    checked = validate.check_value(f.kind, raw)
+    reasons: list[Reason] = []
+    if not checked.ok:
+        reasons.append(Reason.INVALID_FORMAT)
+    conf = min(conf, reg.quality)
+    if checked.value and conf < ACCEPT[f.kind]:
+        reasons.append(Reason.LOW_CONFIDENCE)
+    return FieldResult(
+        field=f.id,
+        value=checked.value,
+        raw=raw,
+        confidence=round(conf, 3),
+        status=Status.REVIEW if reasons else Status.ACCEPTED,
+        reasons=tuple(reasons),
+        image=_field_image(page, [ln.area for ln in f.lines]),
+        repairs=checked.repairs,
+    )
+
+
+def _read_boxes(page: np.ndarray, template: Template, f: FormField, reg: Registration) -> FieldResult:
+    g = marks.read_group(page, template, f)
+    conf = min(g.confidence, reg.quality)
+    reasons = list(g.reasons)
+    if conf < ACCEPT[f.kind] and not reasons:
+        reasons.append(Reason.LOW_CONFIDENCE)
+    raw = ";".join(f"{m.option}={m.state.value}:{m.fill:.3f}" for m in g.marks)
+    return FieldResult(
+        field=f.id,
+        value=g.value,
+        raw=raw,
+        confidence=round(conf, 3),
+        status=Status.REVIEW if reasons else Status.ACCEPTED,
+        reasons=tuple(reasons),
+        image=_field_image(page, [_box_group_rect(template, f)]),
+        marks=g.marks,
+    )
+
+
+def _apply_form_rules(template: Template, fields: list[FieldResult]) -> list[FieldResult]:
+    """Rules across fields (required, lunch without attendance) and registration doubts."""
+    values = {f.field: f.value for f in fields}
+    extra = validate.form_rules(template, values)
+    out = []
+    for f in fields:
+        reasons = list(f.reasons)
+        for r in extra.get(f.field, []):
+            if r not in reasons:
+                reasons.append(r)
+        if reasons != list(f.reasons):
+            f = FieldResult(**{**f.__dict__, "reasons": tuple(reasons), "status": Status.REVIEW})
+        out.append(f)
+    return out
+
+
+def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageResult:
+    """Everything formscan can say about one page."""
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    blank, share = preprocess.is_blank(page.image)
+    if blank:
+        return PageResult(page.ref, page.sha256, PageKind.BLANK,
+                          f"blank page (ink on {share:.2%} of it)",
+                          timings={"geometry": time.perf_counter() - t0})
+    reg = register(page.image, template)
+    if reg is None:
+        return PageResult(page.ref, page.sha256, PageKind.OTHER,
+                          f"not the inscription form (has writing on {share:.1%} of the page, "
+                          "but its print does not match the form)",
+                          timings={"geometry": time.perf_counter() - t0})
+    registered = warp(page.image, reg, template)
+    t1 = time.perf_counter()
+    timings["geometry"] = t1 - t0
+
+    results: list[FieldResult] = []
+    ocr_time = 0.0
+    for f in template.fields:
+        s = time.perf_counter()
+        if f.is_box:
+            results.append(_read_boxes(registered, template, f, reg))
+            timings["marks"] = timings.get("marks", 0.0) + time.perf_counter() - s
+        else:
+            results.append(_read_text(registered, template, f, engine, reg))
+            ocr_time += time.perf_counter() - s
+    timings["ocr"] = ocr_time
+    s = time.perf_counter()
+    results = _apply_form_rules(template, results)
+    if reg.quality < MIN_REGISTRATION:
+        results = [
+            FieldResult(**{**r.__dict__, "status": Status.REVIEW,
+                           "reasons": (*r.reasons, Reason.POOR_REGISTRATION)})
+            for r in results
+        ]
+    timings["validation"] = time.perf_counter() - s
+    detail = (
+        f"registered: {reg.inliers} points, residual {reg.residual_mm:.2f} mm, "
+        f"turned {reg.rotation_deg:+.1f}°, scale {reg.scale:.2f}, quality {reg.quality:.2f}"
+    )
+    page_png = _png(_scaled(registered, PAGE_VIEW_DPI))
+    return PageResult(page.ref, page.sha256, PageKind.FORM, detail, reg, tuple(results),
+                      page_png, timings)
+
+
+def png_to_array(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"))

@@ -173,7 +173,9 @@ def _open_image(data: bytes, name: str) -> Image.Image:
             f"{name}: image too large (refused as a possible decompression bomb)"
         ) from None
     except UnidentifiedImageError:
-        raise InputError(f"{name}: not an image PIL can read (wrong extension or corrupt)") from None
+        raise InputError(
+            f"{name}: not an image PIL can read (wrong extension or corrupt)"
+        ) from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read image ({exc})") from None
     return img
@@ -241,15 +243,18 @@ class Document:
     def n_pages(self) -> int:
         return sum(p[3] for p in self._parts)
 
-    def page(self, index: int) -> PageImage:
-        """Decode page `index` (0-based) to grey pixels; InputError names the file and page."""
+    def _locate(self, index: int) -> tuple[str, str, bytes, int, int]:
+        """The part holding page `index`, and the page's index within it."""
         k = index
         for kind, name, data, n in self._parts:
             if k < n:
-                break
+                return kind, name, data, n, k
             k -= n
-        else:
-            raise IndexError(index)
+        raise IndexError(index)
+
+    def page(self, index: int) -> PageImage:
+        """Decode page `index` (0-based) to grey pixels; InputError names the file and page."""
+        kind, name, data, n, k = self._locate(index)
         label = f"{self.source_file} page {index + 1}"
         try:
             if kind == "pdf":
@@ -268,7 +273,8 @@ class Document:
             raise InputError(f"{label}: cannot decode page ({exc})") from None
         if min(grey.shape) < MIN_SIDE:
             raise InputError(
-                f"{label}: image is {grey.shape[1]} x {grey.shape[0]} pixels, too small to be a page"
+                f"{label}: image is {grey.shape[1]} x {grey.shape[0]} pixels, "
+                "too small to be a page"
             )
         h = hashlib.sha256(np.asarray(grey.shape, dtype=np.int64).tobytes())
         h.update(np.ascontiguousarray(grey).data)

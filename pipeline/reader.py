@@ -102,7 +102,9 @@ def _read_text(
     )
 
 
-def _read_boxes(page: np.ndarray, template: Template, f: FormField, reg: Registration) -> FieldResult:
+def _read_boxes(
+    page: np.ndarray, template: Template, f: FormField, reg: Registration
+) -> FieldResult:
     g = marks.read_group(page, template, f)
     conf = min(g.confidence, reg.quality)
     reasons = list(g.reasons)

@@ -159,7 +159,9 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
 def _spread(pts: np.ndarray, shape: tuple[int, int]) -> float:
     """1.0 when matched points cover the page's four quadrants-ish; lower when bunched."""
     h, w = shape
-    cells = set(zip((pts[:, 0] * 3 // w).astype(int), (pts[:, 1] * 4 // h).astype(int), strict=True))
+    cols = (pts[:, 0] * 3 // w).astype(int)
+    rows = (pts[:, 1] * 4 // h).astype(int)
+    cells = set(zip(cols, rows, strict=True))
     return float(min(1.0, len(cells) / 8.0))
 
 

@@ -43,7 +43,8 @@ def _font_file(family: str, style: str) -> Path:
         if p.exists():
             return p
     raise MissingDependencyError(
-        f"font {family!r} ({style}) not found: install it (Debian: apt-get install fonts-liberation)"
+        f"font {family!r} ({style}) not found: install it "
+        "(Debian: apt-get install fonts-liberation)"
     )
 
 

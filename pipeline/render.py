@@ -100,8 +100,10 @@ def render_pdf(template: Template) -> bytes:
             label(f.label)
         for line in f.lines:
             ld = line.leader
+            # Whole periods, spaced so the run ends exactly at `to_mm`.
             n = int((ld.to_mm - ld.x_mm) / dot_w)
-            c.drawString(ld.x_mm * mm, y(ld.y_mm), "." * n)
+            spare = (ld.to_mm - ld.x_mm) - n * dot_w
+            c.drawString(ld.x_mm * mm, y(ld.y_mm), "." * n, charSpace=spare / (n - 1) * mm)
         for o in f.options:
             label(o.label)
             c.setLineWidth(BOX_LINE_MM * mm)

@@ -1,0 +1,72 @@
+# formscan: the two commands a newcomer needs are `make demo` and `make test`.
+# Each installs what is missing: Debian packages (when run as root or with sudo)
+# and a virtual environment in .venv with formscan in it.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    := out
+DIGITS ?= $(wildcard ../shared/data/mnist-t10k)
+
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd poppler-utils \
+	fonts-liberation fonts-dejavu-core fonts-freefont-ttf fonts-gnutypewriter \
+	fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-humor-sans \
+	fonts-klee fonts-kristi fonts-rufscript fonts-comic-neue fonts-dancingscript \
+	fonts-kaushanscript fontconfig chromium
+
+.PHONY: help install system demo test test-all bench lint clean
+
+help:
+	@echo "make demo   - process the bundled sample scans and write the attendee list"
+	@echo "make test   - run the test suite (make test-all includes slow tests)"
+	@echo "make bench  - accuracy and speed benchmark on a freshly generated set"
+	@echo "make lint   - ruff"
+
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing \
+		|| { echo "Could not install: $$missing (install them with apt-get)"; exit 1; }; \
+	fi
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	@mkdir -p $(OUT)
+	$(VENV)/bin/formscan render-form --out $(OUT)/forms
+	$(VENV)/bin/formscan process samples/scans --workspace $(OUT)/demo-workspace --batch demo || true
+	$(VENV)/bin/formscan export pages --workspace $(OUT)/demo-workspace -o $(OUT)/pages.csv
+	$(VENV)/bin/formscan export fields --workspace $(OUT)/demo-workspace -o $(OUT)/fields.csv
+	$(VENV)/bin/formscan export attendees --workspace $(OUT)/demo-workspace -o $(OUT)/attendees.csv
+	@echo
+	@echo "Results:  $(OUT)/attendees.csv  (one row per form)"
+	@echo "          $(OUT)/fields.csv     (every field: value, confidence, status)"
+	@echo "          $(OUT)/pages.csv      (every input page: form, blank, other, error)"
+	@echo "Review:   $(VENV)/bin/formscan serve --workspace $(OUT)/demo-workspace"
+
+test: install
+	$(PY) -m pytest -q
+
+test-all: install
+	$(PY) -m pytest -q --runslow
+
+bench: install
+	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) $(BENCH_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(OUT) .pytest_cache .ruff_cache

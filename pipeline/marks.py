@@ -100,7 +100,7 @@ def resolve(field: FormField, marks: tuple[MarkReading, ...]) -> GroupReading:
         reasons.append(Reason.CONFLICTING_MARKS)
         return GroupReading("", conf, tuple(reasons), marks)
     if len(marked) == 1:
-        value = marked[0].value
+        value = marked[0].option
     elif field.unmarked is not None and not ambiguous:
         value = field.unmarked
     else:

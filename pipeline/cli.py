@@ -79,7 +79,7 @@ def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, forc
     bar.close()
     click.echo(
         f"{s.files} files ({s.files_skipped} already done, {s.files_failed} failed), "
-        f"{s.pages} pages read: {s.forms} forms, {s.blank} blank, {s.other} other, "
+        f"{s.pages} pages: {s.forms} forms, {s.blank} blank, {s.other} other, "
         f"{s.pages_failed} failed; fields: {s.fields_accepted} accepted, "
         f"{s.fields_review} to review  [{s.seconds:.1f} s]"
     )

@@ -29,6 +29,7 @@ SCAN_EXT = PDF_EXT | IMAGE_EXT | EML_EXT
 PDF_DPI = 300
 MAX_PIXELS = 80_000_000  # an A4 page at 1200 dpi is 140 M; at 600 dpi 35 M
 MIN_SIDE = 200  # px: anything smaller is not a page
+MAX_RENDER_LONG_SIDE = 3600  # px: the long side of A4 at ~300 dpi
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
@@ -123,24 +124,28 @@ def _pdf_embedded_scan(reader, index: int) -> Image.Image | None:
         img = images[0].image
     except Exception:
         return None
-    if img is None or min(img.size) < MIN_SIDE:
+    if img is None or min(img.size) < MIN_SIDE or img.size[0] * img.size[1] > MAX_PIXELS:
         return None
-    # Only when the image covers the page at a scanner's resolution.
     w_pt = float(page.mediabox.width)
-    dpi = img.size[0] / (w_pt / 72.0) if w_pt else 0
-    if not 100 <= dpi <= 1200:
-        return None
+    dpi = img.size[0] / (w_pt / 72.0) if w_pt else 300.0
     img.info["dpi"] = (dpi, dpi)
     return img
 
 
-def _pdf_render(data: bytes, index: int, name: str) -> Image.Image:
+def _render_dpi(reader, index: int) -> float:
+    """300 dpi for an A4-sized page; less for a poster-sized one, so memory stays bounded."""
+    box = reader.pages[index].mediabox
+    long_in = max(float(box.width), float(box.height)) / 72.0
+    return min(PDF_DPI, MAX_RENDER_LONG_SIDE / long_in) if long_in > 0 else PDF_DPI
+
+
+def _pdf_render(data: bytes, index: int, name: str, dpi: float = PDF_DPI) -> Image.Image:
     from pdf2image import convert_from_bytes
     from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 
     try:
         pages = convert_from_bytes(
-            data, dpi=PDF_DPI, first_page=index + 1, last_page=index + 1, grayscale=True,
+            data, dpi=dpi, first_page=index + 1, last_page=index + 1, grayscale=True,
             timeout=120,
         )
     except (PDFPageCountError, PDFSyntaxError) as exc:
@@ -148,7 +153,7 @@ def _pdf_render(data: bytes, index: int, name: str) -> Image.Image:
     if not pages:
         raise InputError(f"{name} page {index + 1}: the PDF renderer returned nothing")
     img = pages[0]
-    img.info["dpi"] = (PDF_DPI, PDF_DPI)
+    img.info["dpi"] = (dpi, dpi)
     return img
 
 
@@ -259,7 +264,9 @@ class Document:
         try:
             if kind == "pdf":
                 reader = _pdf_reader(data, name)
-                img = _pdf_embedded_scan(reader, k) or _pdf_render(data, k, name)
+                img = _pdf_embedded_scan(reader, k) or _pdf_render(
+                    data, k, name, _render_dpi(reader, k)
+                )
             else:
                 img = _open_image(data, name)
                 if n > 1:

@@ -169,7 +169,7 @@ def process(
             on_error(msg)
             continue
         row = workspace.add_file(sha, f.source_file, str(f.path), batch)
-        if row.state != "pending" and not force:
+        if row.state == "done" and not force:
             summary.files_skipped += 1
             continue
         if force:
@@ -180,6 +180,7 @@ def process(
             workspace.save_error_page(row.id, 1, str(exc))
             workspace.finish_file(row.id, str(exc))
             summary.files_failed += 1
+            summary.pages += 1
             summary.pages_failed += 1
             summary.errors.append(str(exc))
             on_error(str(exc))

@@ -215,7 +215,9 @@ class Workspace:
         )
 
     def done_pages(self, file_id: int) -> set[int]:
-        rows = self.db.execute("SELECT page FROM pages WHERE file_id = ?", (file_id,))
+        rows = self.db.execute(
+            "SELECT page FROM pages WHERE file_id = ? AND kind != 'error'", (file_id,)
+        )
         return {r[0] for r in rows}
 
     # --- results -------------------------------------------------------------
@@ -245,7 +247,8 @@ class Workspace:
         reg = result.registration
         with self.transaction() as db:
             old = db.execute(
-                "SELECT id FROM pages WHERE file_id = ? AND page = ?", (file_id, result.ref.page)
+                "SELECT id, kind FROM pages WHERE file_id = ? AND page = ?",
+                (file_id, result.ref.page),
             ).fetchone()
             values = (
                 result.sha256,
@@ -259,7 +262,7 @@ class Workspace:
                 now_iso(),
             )
             if old:
-                if not force:
+                if not force and old["kind"] != "error":
                     return old[0]
                 page_id = old[0]
                 db.execute(

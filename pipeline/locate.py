@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.imaging import percentiles_u8
 from pipeline.render import blank_form
 from pipeline.template import MM_PER_INCH, Rect, Template, WritingLine
 
@@ -81,8 +82,7 @@ def _ref_dots(template: Template, line: WritingLine) -> _RefDots:
 
 def _ink_threshold(img: np.ndarray) -> float | None:
     """Grey level below which a pixel is ink, or None when the crop is plain paper."""
-    paper = float(np.percentile(img, 90))
-    dark = float(np.percentile(img, 0.2))
+    dark, paper = percentiles_u8(img, (0.2, 90))
     if paper - dark < MIN_CONTRAST:
         return None
     return (paper + dark) / 2 if paper - dark < 140 else paper - 70
@@ -168,8 +168,8 @@ def clean_line(
     xa, xb = max(0, xs.min() - TRIM_MARGIN), min(w, xs.max() + TRIM_MARGIN + 1)
     trimmed = clean[y0:y1, xa:xb]
     # Normalise contrast: paper white, ink dark, whatever the pen or the scanner.
-    lo = float(np.percentile(raw[kept_mask], 5))
-    hi = float(np.percentile(raw, 90))
+    (lo,) = percentiles_u8(raw[kept_mask], (5,))
+    (hi,) = percentiles_u8(raw, (90,))
     if hi - lo > 10:
         trimmed = np.clip((trimmed.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
     return LineCrop(raw, trimmed.astype(np.uint8), ink_px, removed, in_text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.imaging import percentiles_u8
 from pipeline.models import MarkReading, MarkState, Reason
 from pipeline.render import blank_form
 from pipeline.template import MM_PER_INCH, FormField, Rule, Template
@@ -60,7 +61,7 @@ def fill_ratio(page: np.ndarray, ref: np.ndarray, box_px: tuple[int, int, int]) 
     if inner.size == 0:
         return 0.0
     around = page[max(0, y0 - size):y0 + 2 * size, max(0, x0 - size):x0 + 2 * size]
-    paper = float(np.percentile(around, 95))
+    (paper,) = percentiles_u8(np.ascontiguousarray(around), (95,))
     inner = cv2.medianBlur(np.ascontiguousarray(inner), 3)
     dark = inner < paper - max(35.0, 0.18 * paper)
     own = ref[y0 + inset:y0 + inset + n, x0 + inset:x0 + inset + n] < 128

@@ -15,6 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+
 from pipeline.errors import InputError
 from pipeline.ingest import Document, InputFile, discover
 from pipeline.models import PageKind, PageRef, PageResult
@@ -79,6 +81,7 @@ _doc: Document | None = None
 def _init_worker(engine_name: str, template: Template) -> None:
     global _engine, _template
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    cv2.setNumThreads(1)  # parallelism comes from worker processes, not threads
     _engine = make_engine(engine_name)
     _template = template
 

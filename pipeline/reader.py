@@ -44,7 +44,12 @@ FIELD_VIEW_DPI = 150
 
 
 def _png(img: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    return buf.tobytes() if ok else b""
+
+
+def _jpeg(img: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return buf.tobytes() if ok else b""
 
 
@@ -182,7 +187,7 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
         f"registered: {reg.inliers} points, residual {reg.residual_mm:.2f} mm, "
         f"turned {reg.rotation_deg:+.1f}°, scale {reg.scale:.2f}, quality {reg.quality:.2f}"
     )
-    page_png = _png(_scaled(registered, PAGE_VIEW_DPI))
+    page_png = _jpeg(_scaled(registered, PAGE_VIEW_DPI))
     return PageResult(page.ref, page.sha256, PageKind.FORM, detail, reg, tuple(results),
                       page_png, timings)
 

@@ -238,7 +238,8 @@ class Workspace:
         """
         key = result.sha256 or f"{file_id}-{result.ref.page}"
         base = f"{IMAGES_DIR}/{key[:2]}/{key}"
-        page_img = self._write_image(f"{base}/page.png", result.image) if result.image else None
+        ext = "jpg" if result.image[:2] == b"\xff\xd8" else "png"
+        page_img = self._write_image(f"{base}/page.{ext}", result.image) if result.image else None
         field_imgs = {
             f.field: self._write_image(f"{base}/{f.field}.png", f.image)
             for f in result.fields

@@ -183,6 +183,32 @@ def synth(n: int, seed: int, out: Path, digits: Path | None) -> None:
     click.echo(f"wrote {len(files)} files for {n} forms into {out}")
 
 
+@main.command()
+@click.option("--n", "n", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Forms to generate.")
+@click.option("--seed", type=int, default=None, help="Default: a seed no test or sample uses.")
+@click.option("--quick", is_flag=True, help="A few dozen forms, for checking a change.")
+@click.option("--digits", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder with MNIST t10k IDX files, for handwritten digits.")
+@click.option("--workers", "-j", type=click.IntRange(1, 256), default=None)
+@click.option("--baseline-pages", type=click.IntRange(1, 1000), default=12, show_default=True,
+              help="Form pages timed against the pytesseract and full-page baselines.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("bench"), show_default=True)
+def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: int | None,
+          baseline_pages: int, out: Path) -> None:
+    """Accuracy, review quality, speed and memory on a freshly generated set."""
+    from pipeline import bench as b
+
+    if quick:
+        n = min(n, 36)
+        baseline_pages = min(baseline_pages, 6)
+    result = b.run(n, b.BENCH_SEED if seed is None else seed, out / "out", out, digits, workers,
+                   baseline_pages, log=lambda m: click.echo(m, err=True))
+    click.echo(b.report(result))
+    click.echo(f"written to {out}/results.md, {out}/results.json, {out}/reliability.png")
+
+
 @main.command("render-form")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("samples/forms"), show_default=True)

@@ -217,7 +217,9 @@ def process(
             file_errors.setdefault(fid, result.detail)
             on_error(result.detail)
         else:
+            t0 = time.perf_counter()
             workspace.save_page(fid, result, force=force)
+            result.timings["store"] = time.perf_counter() - t0
             summary.add(result)
         on_page(result)
         remaining[fid] -= 1

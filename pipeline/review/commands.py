@@ -1,0 +1,108 @@
+"""`formscan serve` and `formscan review list|set`: the review app and its terminal twin.
+
+Errors are raised as FormscanError subclasses for the main CLI to print; only the
+refusal to expose the app without a token is a usage error raised here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+import click
+
+from pipeline.review import queue as q
+from pipeline.review.security import check_serve_host
+from pipeline.store import Workspace
+
+_workspace = click.option(
+    "--workspace", "-w", required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The workspace folder given to `formscan process`.",
+)
+
+
+def _run(app: object, host: str, port: int, url: str) -> None:
+    """Serve until Ctrl+C; a separate function so tests can stand in for the network."""
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True)  # type: ignore[arg-type]
+    click.echo(f"Review app: {url.replace(':0/', f':{server.server_port}/')}  (Ctrl+C stops it)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@click.command("serve")
+@_workspace
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but this machine needs --token.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", envvar="FORMSCAN_TOKEN", default=None,
+              help="Secret every request must carry (env FORMSCAN_TOKEN); "
+                   "required to listen beyond 127.0.0.1.")
+def serve(workspace: Path, host: str, port: int, token: str | None) -> None:
+    """Start the reviewers' web app on WORKSPACE."""
+    from pipeline.review.app import create_app
+
+    problem = check_serve_host(host, token)
+    if problem:
+        raise click.UsageError(problem)
+    app = create_app(workspace, reviewer_token=token)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    _run(app, host, port, url)
+
+
+@click.group("review")
+def review() -> None:
+    """Review doubtful fields from the terminal."""
+
+
+def _printable(text: str, width: int = 0) -> str:
+    """OCR text made safe for a terminal: no escape sequences, newlines shown as ⏎."""
+    text = "".join(c if c.isprintable() else ("⏎" if c == "\n" else "�") for c in text)
+    if width and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+@review.command("list")
+@_workspace
+def list_cmd(workspace: Path) -> None:
+    """Pending fields, worst first: source file, page, field, value, confidence, reasons."""
+    with Workspace(workspace, create=False) as ws:
+        rows = q.list_pending(ws)
+    header = ("source_file", "page", "field", "value", "confidence", "reasons")
+    table = [
+        (_printable(r.source_file, 40), str(r.page), r.field, _printable(r.value, 40),
+         f"{r.confidence:.2f}", ",".join(r.reasons))
+        for r in rows
+    ]
+    widths = [max([len(h), *(len(t[i]) for t in table)]) for i, h in enumerate(header)]
+    for line in (header, *table):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    click.echo(f"{len(rows)} field{'' if len(rows) == 1 else 's'} pending", err=True)
+
+
+@review.command("set")
+@_workspace
+@click.argument("source_file")
+@click.argument("page", type=click.IntRange(min=1))
+@click.argument("field")
+@click.argument("value")
+@click.option("--reviewer", default=lambda: os.environ.get("USER") or getpass.getuser(),
+              show_default="$USER", help="Name recorded in the audit trail.")
+@click.option("--override", is_flag=True,
+              help="Keep VALUE even if it is not valid for the field (recorded as such).")
+def set_cmd(workspace: Path, source_file: str, page: int, field: str, value: str,
+            reviewer: str, override: bool) -> None:
+    """Set FIELD of SOURCE_FILE page PAGE to VALUE, recorded like a reviewer's decision."""
+    with Workspace(workspace, create=False) as ws:
+        d = q.set_value(ws, source_file, page, field, value, reviewer, override=override)
+    click.echo(f"{source_file} p.{page} {field}: {_printable(d.old_value)!r} -> "
+               f"{_printable(d.new_value)!r} ({d.new_status}, by {reviewer})")

@@ -1,0 +1,124 @@
+"""Which fonts stand in for hands and typewriters, found on disk with a fallback.
+
+The lists name Debian font packages' files; a machine missing some of them
+still generates (with less variety) as long as one font of each kind exists.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from PIL import ImageFont
+
+from pipeline.errors import MissingDependencyError
+
+FONT_ROOT = Path("/usr/share/fonts")
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    path: Path
+    cursive: bool = False  # joined letters: no per-glyph rotation, or the joins break
+
+
+_HAND = (
+    ("truetype/breip/Breip.ttf", False),
+    ("truetype/fifthhorseman/dkg.ttf", False), ("truetype/fifthhorseman/dkgIt.ttf", False),
+    ("truetype/humor-sans/Humor-Sans.ttf", False), ("truetype/klee/KleeOne-Regular.ttf", False),
+    ("truetype/kristi/Kristi.ttf", True), ("truetype/rufscript/Rufscript010.ttf", False),
+    ("opentype/bwht/BecauseWeBuild-Regular.otf", False),
+    ("opentype/bwht/BecauseWeConnect-Regular.otf", False),
+    ("opentype/bwht/BecauseWeCreate-Regular.otf", False),
+    ("opentype/bwht/BecauseWeLearn-Regular.otf", False),
+    ("opentype/bwht/BecauseWeMentor-Regular.otf", False),
+    ("opentype/bwht/BecauseWeOrganize-Regular.otf", False),
+    ("opentype/comic-neue/ComicNeue-Regular.otf", False),
+    ("opentype/comic-neue/ComicNeue-LightItalic.otf", False),
+    ("opentype/dancingscript/DancingScript-Regular.otf", True),
+    ("opentype/kaushanscript/KaushanScript-Regular.otf", True),
+)
+_TYPED = (
+    "truetype/liberation/LiberationSans-Regular.ttf",
+    "truetype/liberation/LiberationSerif-Regular.ttf",
+    "truetype/liberation/LiberationMono-Regular.ttf", "truetype/dejavu/DejaVuSans.ttf",
+    "truetype/dejavu/DejaVuSerif.ttf", "truetype/freefont/FreeSerif.ttf",
+    "truetype/freefont/FreeSans.ttf", "truetype/gnutypewriter/GNUTypewriter.ttf",
+    "truetype/liberation2/LiberationSans-Regular.ttf",
+)
+_BOLD = ("truetype/liberation/LiberationSans-Bold.ttf", "truetype/dejavu/DejaVuSans-Bold.ttf",
+         "truetype/liberation2/LiberationSans-Bold.ttf")
+
+
+def _existing(rel: tuple[str, ...]) -> tuple[Path, ...]:
+    return tuple(FONT_ROOT / r for r in rel if (FONT_ROOT / r).exists())
+
+
+@cache
+def hand_fonts(mixed_case: bool = False) -> tuple[FontChoice, ...]:
+    """Handwriting fonts; with `mixed_case`, only those that have lower-case letters."""
+    found = tuple(FontChoice(FONT_ROOT / r, c) for r, c in _HAND if (FONT_ROOT / r).exists())
+    if mixed_case:
+        found = tuple(f for f in found if not caps_only(f.path))
+    return found or tuple(FontChoice(p) for p in typed_fonts())
+
+
+def caps_only(path: Path) -> bool:
+    """Some hand fonts draw (small) capitals for every letter: unfit for a mixed-case writer."""
+    return path.parent.name in ("bwht", "humor-sans")
+
+
+@cache
+def typed_fonts() -> tuple[Path, ...]:
+    found = _existing(_TYPED)
+    if not found:
+        raise MissingDependencyError(
+            "no typed font found under /usr/share/fonts (Debian: apt-get install fonts-liberation)"
+        )
+    return found
+
+
+@cache
+def bold_font() -> Path:
+    found = _existing(_BOLD)
+    return found[0] if found else typed_fonts()[0]
+
+
+@cache
+def font(path: Path, size_px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), max(4, size_px))
+
+
+@cache
+def cap_ratio(path: Path) -> float:
+    """Cap height / em, so a hand can be sized by the height of its capitals in mm."""
+    f = font(path, 200)
+    top = f.getbbox("H", anchor="ls")[1]
+    return max(0.3, -top / 200)
+
+
+@cache
+def _tofu(path: Path) -> tuple[bytes, ...]:
+    f = font(path, 48)
+    return tuple(bytes(f.getmask(c)) for c in ("\ue000", "\U0010fff0"))
+
+
+@cache
+def has_glyph(path: Path, ch: str) -> bool:
+    """False when the font would draw its 'missing glyph' box for `ch`."""
+    if ch.isspace():
+        return True
+    m = font(path, 48).getmask(ch)
+    return m.size[0] > 0 and bytes(m) not in _tofu(path)
+
+
+def decompose(ch: str) -> tuple[str, str]:
+    """'é' -> ('e', 'acute'): the base letter and the accent to draw by hand."""
+    d = unicodedata.normalize("NFD", ch)
+    if len(d) < 2:
+        return ch, ""
+    names = {"\u0301": "acute", "\u0300": "grave", "\u0302": "circumflex", "\u0308": "diaeresis",
+             "\u0327": "cedilla"}
+    return d[0], names.get(d[1], "")

@@ -143,9 +143,11 @@ def fill_form(template: Template, person: Person, style: str, rng: np.random.Gen
     written = {**truth_text, "telephone": write_phone(person.telephone, phone_how)
                if person.telephone else ""}
     addr = [line1, line2]
+    commune = person.commune
     if not typed and rng.random() < 0.3:  # town in capitals, as on envelopes
         addr = [a.replace(person.commune, person.commune.upper()) if person.commune else a
                 for a in addr]
+        commune = commune.upper()
     upper_nom = style == "block" or rng.random() < (0.4 if style == "mixed" else 0.15)
     if upper_nom:
         written["nom"] = person.nom.upper()
@@ -156,6 +158,7 @@ def fill_form(template: Template, person: Person, style: str, rng: np.random.Gen
             written[key] = strip_accents(v) if drop else v
         written["nom"] = strip_accents(written["nom"]) if drop else written["nom"]
         addr = [strip_accents(a.upper()) if drop else a.upper() for a in addr]
+        commune = strip_accents(commune.upper()) if drop else commune.upper()
 
     needs_human: list[str] = []
     crossed: dict[str, str] = {}
@@ -193,11 +196,15 @@ def fill_form(template: Template, person: Person, style: str, rng: np.random.Gen
     mark_truth, mark_needs = _marks(template, sheet, person, style, colour, rng, k)
     needs_human += mark_needs
 
+    # The truth is what a careful person would type from the paper: case and
+    # accents as written (names in capitals stay in capitals); the e-mail and
+    # the phone number in their canonical forms.
     fields = {fid: "" for fid in template.field_ids}
     fields.update(truth_text)
-    fields["adresse"] = ", ".join(a for a in (line1, line2) if a)
+    fields.update({k: written[k] for k in ("nom", "prenom", "structure", "fonction")})
+    fields["adresse"] = ", ".join(a for a in addr if a)
     fields["code_postal"] = person.code_postal
-    fields["commune"] = person.commune
+    fields["commune"] = commune if person.commune else ""
     for fid, m in mark_truth.items():
         fields[fid] = m.pop("_value")
     lit: dict[str, Any] = {key: v for key, v in written.items() if v != truth_text[key]}

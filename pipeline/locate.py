@@ -80,6 +80,16 @@ def _ref_dots(template: Template, line: WritingLine) -> _RefDots:
     return out
 
 
+def _robust_line(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """y = a*x + b fitted twice, the second time without the first fit's outliers."""
+    fit = np.polyfit(x, y, 1)
+    res = np.abs(y - np.polyval(fit, x))
+    keep = res <= max(1.0, float(np.median(res)) * 3)
+    if keep.sum() >= 3:
+        fit = np.polyfit(x[keep], y[keep], 1)
+    return fit
+
+
 def _ink_threshold(img: np.ndarray) -> float | None:
     """Grey level below which a pixel is ink, or None when the crop is plain paper."""
     dark, paper = percentiles_u8(img, (0.2, 90))
@@ -114,29 +124,34 @@ def clean_line(
         & (hs[idx] <= 2.2 * dots.size)
         & (np.abs(cents[idx, 1] - dots.y) <= 1.4 * PX_MM)
     )
-    # Local offset of the printed lattice, measured on the dots themselves.
+    # Where the printed dots really are on this line: their offset from the
+    # reference lattice, fitted as a line along x (scale and skew residues).
     cand = idx[dotlike]
-    dx = dy = 0.0
+    fit_x = fit_y = np.zeros(2)
     if len(cand):
-        j = np.searchsorted(dots.xs, cents[cand, 0]).clip(1, len(dots.xs) - 1)
+        cx, cy = cents[cand, 0], cents[cand, 1]
+        j = np.searchsorted(dots.xs, cx).clip(1, len(dots.xs) - 1)
         left, right = dots.xs[j - 1], dots.xs[j]
-        nearest = np.where(np.abs(cents[cand, 0] - left) < np.abs(cents[cand, 0] - right),
-                           left, right)
-        offs = cents[cand, 0] - nearest
+        offs = cx - np.where(np.abs(cx - left) < np.abs(cx - right), left, right)
         ok = np.abs(offs) < dots.pitch / 2
-        if ok.sum() >= 5:
-            dx = float(np.median(offs[ok]))
-            dy = float(np.median(cents[cand[ok], 1] - dots.y))
+        if ok.sum() >= 8:
+            fit_x = _robust_line(cx[ok], offs[ok])
+            fit_y = _robust_line(cx[ok], cy[ok] - dots.y)
+        elif ok.sum() >= 3:
+            fit_x = np.array([0.0, np.median(offs[ok])])
+            fit_y = np.array([0.0, np.median(cy[ok] - dots.y)])
+    is_leader = np.zeros(n, bool)
     on_lattice = np.zeros(n, bool)
     if len(cand):
-        shifted = dots.xs + dx
-        j = np.searchsorted(shifted, cents[cand, 0]).clip(1, len(shifted) - 1)
-        d = np.minimum(np.abs(cents[cand, 0] - shifted[j - 1]), np.abs(cents[cand, 0] - shifted[j]))
-        tol, dy_tol = (1.5, 2.5) if strict else (2.5, 3.5)
-        on_lattice[cand] = (d <= tol) & (np.abs(cents[cand, 1] - dots.y - dy) <= dy_tol)
-        if strict:
-            twin = (areas[cand] <= 1.5 * dots.area) & (ws[cand] <= 1.4 * dots.size)
-            on_lattice[cand] &= twin
+        cx, cy = cents[cand, 0], cents[cand, 1]
+        row = np.abs(cy - dots.y - np.polyval(fit_y, cx)) <= 0.5 * dots.size + 2.0
+        twin = ((areas[cand] >= 0.4 * dots.area) & (areas[cand] <= 2.0 * dots.area)
+                & (ws[cand] <= 1.6 * dots.size) & (hs[cand] <= 1.6 * dots.size))
+        shifted = dots.xs + np.polyval(fit_x, dots.xs)
+        j = np.searchsorted(shifted, cx).clip(1, len(shifted) - 1)
+        d = np.minimum(np.abs(cx - shifted[j - 1]), np.abs(cx - shifted[j]))
+        is_leader[cand] = row & twin
+        on_lattice[cand] = row & twin & (d <= 1.5) & (areas[cand] <= 1.5 * dots.area)
 
     letters = idx[~speck & ~dotlike]
     if len(letters):
@@ -150,14 +165,16 @@ def clean_line(
     dot_mask = np.zeros(n, bool)
     dot_mask[cand] = True
     remove |= dot_mask & ~inside  # outside the writing every dot on the row goes
-    remove |= dot_mask & inside & on_lattice  # inside it, only dots on the printed lattice
+    # Inside it, a printed dot's twin on the leader's row goes; in an e-mail,
+    # where a "." matters, only one that also sits on the printed lattice.
+    remove |= inside & (on_lattice if strict else is_leader)
     keep = np.ones(n, bool)
     keep[0] = False
     keep &= ~remove
     kept_mask = keep[labels]
     ink_px = int(kept_mask.sum())
     removed = int((remove & dot_mask).sum())
-    in_text = int((dot_mask & inside & on_lattice).sum())
+    in_text = int((inside & (on_lattice if strict else is_leader)).sum())
     if ink_px == 0 or len(letters) == 0:
         return LineCrop(raw, np.zeros((0, 0), np.uint8), 0, removed, 0)
     clean = np.where(cv2.dilate(kept_mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,

@@ -114,8 +114,11 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
     # A looser model when the page is warped (a phone photo): taken only when it
     # explains clearly more matches and still maps the page onto a sane quadrilateral.
     near = _residuals(best, src, dst) < 25.0
-    if near.sum() >= 2 * MIN_INLIERS:
-        h, _ = cv2.findHomography(src[near], dst[near], cv2.RANSAC, INLIER_PX, maxIters=3000)
+    for subset in (np.ones(len(src), bool), near):
+        if subset.sum() < 2 * MIN_INLIERS:
+            continue
+        h, _ = cv2.findHomography(src[subset], dst[subset], cv2.RANSAC, INLIER_PX,
+                                  maxIters=3000)
         if h is not None and _sane(h, ref.shape):
             hin = _residuals(h, src, dst) < INLIER_PX
             if hin.sum() > 1.15 * inl.sum() + 10:

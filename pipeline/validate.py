@@ -50,14 +50,29 @@ _END_JUNK = [
 ]
 
 
+# A leader dot fused to a word: "Maire.", "du. Bassin", "Auvergne.Active". A real
+# abbreviation is short ("Bd.", "St.", "M.") and keeps its dot.
+_WORD3 = r"[^\W\d_]{4}"
+_FUSED_DOTS = [
+    (re.compile(rf"(?<={_WORD3})\.(?=\s+[a-zà-ÿ])"), ""),  # "du. Bassin" is no sentence end
+    (re.compile(rf"(?<={_WORD3})\.(?=[^\W\d_]{{3}})"), " "),  # "Auvergne.Active"
+    (re.compile(rf"(?<={_WORD3})\.$"), ""),  # "Maire."
+    # French small words are never abbreviated: "de. la", "du. Bassin"
+    (re.compile(r"\b(de|du|des|la|le|les|au|aux|et|en|sur|sous)\.(?=\s)", re.IGNORECASE), r"\1"),
+]
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+
+
 def _clean(raw: str) -> str:
-    """NFC, one space between words, and no leader residue or stray marks at the ends."""
-    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    """NFC, one space between words, straight apostrophes, no leader residue or stray marks."""
+    text = " ".join(unicodedata.normalize("NFC", raw).translate(_APOSTROPHES).split())
     previous = None
     while text != previous:
         previous = text
         for pattern in _END_JUNK:
             text = pattern.sub("", text).strip()
+        for pattern, repl in _FUSED_DOTS:
+            text = pattern.sub(repl, text)
     return text
 
 

@@ -211,3 +211,20 @@ def test_required_flags_come_from_the_template() -> None:
     template = parse_template(data)
     values = {**COMPLETE, "nom": "", "structure": ""}
     assert form_rules(template, values) == {"structure": [Reason.MISSING_REQUIRED]}
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Maire.", "Maire"),  # a leader dot fused to the last letter
+        ("Communauté d'agglomération du. Bassin", "Communauté d'agglomération du Bassin"),
+        ("Auvergne.Active", "Auvergne Active"),
+        ("Parc. naturel régional", "Parc naturel régional"),
+        ("Conseil régional d’Auvergne", "Conseil régional d'Auvergne"),
+        ("Bd. Lafayette", "Bd. Lafayette"),  # real abbreviations keep their dot
+        ("S.A.R.L.", "S.A.R.L."),
+        ("M. Dupont", "M. Dupont"),
+    ],
+)
+def test_leader_dots_fused_to_words_are_removed(raw: str, expected: str) -> None:
+    assert check_text(raw).value == expected

@@ -41,7 +41,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Tesseract's "best (integer)" French model, from the npm registry's tesseract.js
+# data package; without npm, formscan falls back to Debian's "fast" model.
+FRA_MODEL := models/fra.traineddata
+$(FRA_MODEL):
+	@mkdir -p models/.fetch
+	@cd models/.fetch && if command -v npm >/dev/null 2>&1 \
+		&& npm pack --silent @tesseract.js-data/fra@1.0.0 >/dev/null 2>&1 \
+		&& tar xzf tesseract.js-data-fra-1.0.0.tgz package/4.0.0_best_int/fra.traineddata.gz \
+		&& gunzip -c package/4.0.0_best_int/fra.traineddata.gz > ../fra.traineddata.tmp; \
+	then mv ../fra.traineddata.tmp ../fra.traineddata; echo "French OCR model: $(FRA_MODEL)"; \
+	else rm -f ../fra.traineddata.tmp; \
+		echo "note: could not fetch the best French model (npm); using Debian's fast model"; fi
+	@rm -rf models/.fetch
+
+install: $(STAMP) $(FRA_MODEL)
 
 demo: install
 	@mkdir -p $(OUT)
@@ -69,4 +83,4 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(OUT) .pytest_cache .ruff_cache models

@@ -68,14 +68,18 @@ def _normalise(img: np.ndarray, template: Template) -> tuple[np.ndarray, float]:
     small = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else img
     if k >= 1:
         k = 1.0
-    # Flatten uneven light and lift faint print before detecting corners; the
-    # paper's level is estimated at 1/8 scale, where a median is cheap.
-    if min(small.shape) > 64:
-        tiny = cv2.resize(small, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
-        bg = cv2.resize(cv2.medianBlur(tiny, 5), (small.shape[1], small.shape[0]),
-                        interpolation=cv2.INTER_LINEAR)
-        small = cv2.divide(small, bg, scale=255)
-    return small, k
+    return _flatten(small), k
+
+
+def _flatten(img: np.ndarray) -> np.ndarray:
+    """Even out the light and lift faint print before detecting corners; the paper's
+    level is estimated at 1/8 scale, where a median is cheap."""
+    if min(img.shape) <= 64:
+        return img
+    tiny = cv2.resize(img, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
+    bg = cv2.resize(cv2.medianBlur(tiny, 5), (img.shape[1], img.shape[0]),
+                    interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(img, bg, scale=255)
 
 
 def _residuals(m: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -87,20 +91,40 @@ def _as3x3(a: np.ndarray) -> np.ndarray:
     return np.vstack([a, [0, 0, 1]]) if a.shape == (2, 3) else a
 
 
-def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registration | None:
-    """Map `img` (grey scan) onto the reference page at `out_dpi`; None when it is not this form."""
-    ref = _reference(template)
-    small, k = _normalise(img, template)
-    pts, desc = _detect(small, N_SCAN_FEATURES)
+@dataclass(frozen=True)
+class _Fit:
+    matrix: np.ndarray  # 3x3, input image -> reference at WORK_DPI
+    model: str
+    inliers: int
+    residual_mm: float
+    spread: float
+
+    @property
+    def quality(self) -> float:
+        """Enough agreeing points, a small residual, points spread over the page."""
+        q_inl = min(1.0, (self.inliers - MIN_INLIERS) / 80.0 + 0.4)
+        q_res = float(np.clip(1.0 - (self.residual_mm - 0.25) / 1.0, 0.0, 1.0))
+        return round(float(min(q_inl, q_res, self.spread)), 3)
+
+
+def _fit(img: np.ndarray, ref: _RefFeatures, gate: float | None = None) -> _Fit | None:
+    """Match `img` to the reference and fit the most constrained model that explains it.
+
+    `gate` (px) keeps only matches already that close to their place: for a
+    second pass on a page the first pass has roughly put in place.
+    """
+    pts, desc = _detect(img, N_SCAN_FEATURES)
     if desc is None or len(pts) < MIN_INLIERS:
         return None
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(desc, ref.descriptors, k=2)
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, ref.descriptors, k=2)
     good = [m for m, *rest in pairs if rest and m.distance < RATIO * rest[0].distance]
-    if len(good) < MIN_INLIERS:
+    src = np.float32([pts[m.queryIdx] for m in good]).reshape(-1, 2)
+    dst = np.float32([ref.keypoints[m.trainIdx] for m in good]).reshape(-1, 2)
+    if gate is not None and len(src):
+        near = np.linalg.norm(src - dst, axis=1) < gate
+        src, dst = src[near], dst[near]
+    if len(src) < MIN_INLIERS:
         return None
-    src = np.float32([pts[m.queryIdx] for m in good])
-    dst = np.float32([ref.keypoints[m.trainIdx] for m in good])
 
     sim, mask = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0, maxIters=4000, confidence=0.999
@@ -108,15 +132,13 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
     if sim is None or mask is None or int(mask.sum()) < MIN_INLIERS:
         return None
     best = _as3x3(sim)
-    inl = mask.ravel().astype(bool)
-    scale = math.hypot(sim[0, 0], sim[1, 0])
-    if not 0.6 <= scale * k <= 1.6 and not 0.6 <= scale <= 1.6:
+    if not 0.3 <= math.hypot(sim[0, 0], sim[1, 0]) <= 3.0:
         return None
     model = "similarity"
     inl = _residuals(best, src, dst) < INLIER_PX
 
     # A looser model when the page is warped (a phone photo): taken only when it
-    # explains clearly more matches and still maps the page onto a sane quadrilateral.
+    # explains more matches and still maps the page onto a sane quadrilateral.
     near = _residuals(best, src, dst) < 25.0
     for subset in (np.ones(len(src), bool), near):
         if subset.sum() < 2 * MIN_INLIERS:
@@ -125,7 +147,7 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
                                   maxIters=3000)
         if h is not None and _sane(h, ref.shape):
             hin = _residuals(h, src, dst) < INLIER_PX
-            if hin.sum() > 1.15 * inl.sum() + 10:
+            if hin.sum() > 1.05 * inl.sum() + 5:
                 best, model, inl = h, "homography", hin
     # Least squares on the inliers for the final estimate.
     if model == "homography":
@@ -137,30 +159,60 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
         if refined is not None:
             best = _as3x3(refined)
     inl = _residuals(best, src, dst) < INLIER_PX
-
-    res = _residuals(best, src[inl], dst[inl])
     n_in = int(inl.sum())
     if n_in < MIN_INLIERS:
         return None
-    px_mm = MM_PER_INCH / WORK_DPI
-    residual_mm = float(np.sqrt(np.mean(res**2)) * px_mm)
-    # Quality: enough agreeing points, small residual, inliers spread over the page.
-    spread = _spread(dst[inl], ref.shape)
-    q_inl = min(1.0, (n_in - MIN_INLIERS) / 80.0 + 0.4)
-    q_res = float(np.clip(1.0 - (residual_mm - 0.25) / 1.0, 0.0, 1.0))
-    quality = round(float(min(q_inl, q_res, spread)), 3)
+    res = _residuals(best, src[inl], dst[inl])
+    residual_mm = float(np.sqrt(np.mean(res**2)) * MM_PER_INCH / WORK_DPI)
+    return _Fit(best, model, n_in, residual_mm, _spread(dst[inl], ref.shape))
 
-    # Chain: full-res scan -> work scale -> reference at WORK_DPI -> out_dpi.
+
+def _scale(m: np.ndarray) -> float:
+    return float(math.sqrt(abs(np.linalg.det(m[:2, :2]))))
+
+
+def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registration | None:
+    """Map `img` (grey scan) onto the reference page at `out_dpi`; None when it is not this form.
+
+    A second pass runs when the first one leaves doubt (a photo, a warped or
+    badly lit page): the scan is put roughly in place, at the reference's
+    scale, and matched again with every match required to be near its place.
+    """
+    ref = _reference(template)
+    small, k = _normalise(img, template)
+    first = _fit(small, ref)
+    if first is None or (not 0.6 <= _scale(first.matrix) * k <= 1.6 and not (
+        0.6 <= _scale(first.matrix) <= 1.6
+    )):
+        return None
+    to_ref = first.matrix @ np.diag([k, k, 1.0])  # full-res scan -> reference at WORK_DPI
+    fit = first
+    model = first.model
+    for gate in (60.0, 20.0):  # coarse, then fine
+        if fit.quality >= 0.95 and model == "similarity" and 0.85 <= _scale(to_ref) / k <= 1.15:
+            break
+        s = min(1.0, _scale(to_ref))  # so that the page is at about WORK_DPI before warping
+        pre = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else img
+        rh, rw = ref.shape
+        placed = cv2.warpPerspective(pre, to_ref @ np.diag([1 / s, 1 / s, 1.0]), (rw, rh),
+                                     flags=cv2.INTER_LINEAR, borderValue=255)
+        again = _fit(_flatten(placed), ref, gate=gate)
+        if again is None or again.quality < fit.quality:
+            break
+        to_ref = again.matrix @ to_ref
+        model = "homography" if "homography" in (model, again.model) else model
+        fit = again
+
     up = out_dpi / WORK_DPI
-    full = np.diag([up, up, 1.0]) @ best @ np.diag([k, k, 1.0])
-    rot = math.degrees(math.atan2(best[1, 0], best[0, 0]))
+    full = np.diag([up, up, 1.0]) @ to_ref
+    rot = math.degrees(math.atan2(to_ref[1, 0], to_ref[0, 0]))
     return Registration(
         matrix=full,
-        inliers=n_in,
-        residual_mm=round(residual_mm, 3),
-        quality=quality,
+        inliers=fit.inliers,
+        residual_mm=round(fit.residual_mm, 3),
+        quality=fit.quality,
         rotation_deg=round(rot, 2),
-        scale=round(float(math.sqrt(abs(np.linalg.det(best[:2, :2])))), 4),
+        scale=round(_scale(first.matrix), 4),
         model=model,
     )
 

@@ -101,6 +101,8 @@ class FieldResult:
     image: bytes = b""  # PNG of the field's area, for reviewers
     marks: tuple[MarkReading, ...] = ()
     repairs: tuple[str, ...] = ()
+    # What the confidence was computed from (candidates, features); for calibration, not stored.
+    evidence: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

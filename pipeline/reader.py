@@ -28,12 +28,14 @@ from pipeline.ocr import OcrEngine
 from pipeline.register import register, warp
 from pipeline.render import label_width_mm
 from pipeline.template import FieldKind, FormField, Rect, Template
+from pipeline.trust import second_engine
+from pipeline.trust.calibrate import Model, guess_style, load_model
+from pipeline.trust.evidence import TESS, TextEvidence, candidates, page_context
+from pipeline.trust.second import RapidRecogniser
 
-ACCEPT = {  # a field's confidence at or above which it is accepted without review
-    FieldKind.TEXT: 0.90,
-    FieldKind.ADDRESS: 0.90,
-    FieldKind.EMAIL: 0.90,
-    FieldKind.PHONE: 0.88,
+# A box field's confidence at or above which it is accepted without review. Text
+# fields are accepted by the calibrated model (pipeline/trust/model.json) instead.
+ACCEPT = {
     FieldKind.CHOICE: 0.60,
     FieldKind.CHECKBOX: 0.60,
 }
@@ -73,37 +75,76 @@ def _field_image(page: np.ndarray, rects: list[Rect]) -> bytes:
     return _png(np.vstack(rows))
 
 
-def _read_text(
-    page: np.ndarray, template: Template, f: FormField, engine: OcrEngine, reg: Registration
-) -> FieldResult:
-    lines_text: list[str] = []
-    conf = 1.0
+def _gather_text(page: np.ndarray, template: Template, f: FormField,
+                 engine: OcrEngine) -> TextEvidence:
+    """Clean and read every line of a text field with Tesseract; decide nothing yet."""
+    ev = TextEvidence(f.id, f.kind, [], [])
     for line in f.lines:
         c = locate.clean_line(page, template, line, strict=f.kind == FieldKind.EMAIL)
+        ev.crops.append(c.clean)
+        ev.dots_in_text += c.dots_in_text
         if c.clean.size == 0:
-            lines_text.append("")
-            conf = min(conf, EMPTY_CONFIDENCE)
+            ev.t_lines.append("")
+            ev.t_confs.append(EMPTY_CONFIDENCE)
             continue
         reading = engine.read_line(c.clean, f.ocr.whitelist if f.ocr else None)
-        lines_text.append(reading.text)
-        conf = min(conf, reading.confidence)
-    raw = "\n".join(lines_text) if f.kind == FieldKind.ADDRESS else lines_text[0]
-    checked = validate.check_value(f.kind, raw)
+        ev.t_lines.append(reading.text)
+        ev.t_confs.append(reading.confidence)
+    return ev
+
+
+def _second_opinion(ev: TextEvidence, f: FormField, second: RapidRecogniser) -> None:
+    """The cascade's second step: the other engine on the same cleaned crops."""
+    for crop in ev.crops:
+        if crop.size == 0:
+            ev.r_lines.append("")
+            ev.r_confs.append(EMPTY_CONFIDENCE)
+            continue
+        r = second.read_line(crop, f.ocr.whitelist if f.ocr else None)
+        ev.r_lines.append(r.text)
+        ev.r_confs.append(r.confidence)
+
+
+def _needs_second(ev: TextEvidence) -> bool:
+    """Tesseract alone never earns acceptance; an empty field needs no second reading."""
+    return any(ev.t_lines)
+
+
+def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registration,
+                 page_values: dict[str, str], ctx: dict[str, float], style: str,
+                 model: Model) -> FieldResult:
+    """Pick the likeliest candidate as the suggestion; accept it only past every gate."""
+    cands = candidates(ev, page_values, ctx, reg.quality)
+    scored = [(model.probability(f.id, c.source, c.x), i, c) for i, c in enumerate(cands)]
+    p, _, best = max(scored, key=lambda t: (t[0], -t[1]))
+    checked = best.checked
     reasons: list[Reason] = []
     if not checked.ok:
         reasons.append(Reason.INVALID_FORMAT)
-    conf = min(conf, reg.quality)
-    if checked.value and conf < ACCEPT[f.kind]:
+    conf = min(p, reg.quality)
+    agreed = ev.ran_second and best.x["agree"] == 1.0
+    # An empty reading is trusted only on a page whose names were read: a page that
+    # reads empty everywhere is more likely ink too faint to find than a blank form.
+    unread_names = not (page_values.get("nom") and page_values.get("prenom"))
+    if not reasons and (conf < model.threshold(f.id, style) or not agreed
+                        or best.x["dup"] == 1.0 or (not checked.value and unread_names)):
         reasons.append(Reason.LOW_CONFIDENCE)
+    repairs = list(checked.repairs)
+    if best.source != TESS and best.raw != ev.raw(TESS):
+        repairs.append(f"suggested from the second engine's reading {best.raw!r}")
     return FieldResult(
         field=f.id,
         value=checked.value,
-        raw=raw,
+        raw=ev.raw(TESS),
         confidence=round(conf, 3),
         status=Status.REVIEW if reasons else Status.ACCEPTED,
         reasons=tuple(reasons),
         image=_field_image(page, [ln.area for ln in f.lines]),
-        repairs=checked.repairs,
+        repairs=tuple(repairs),
+        evidence={"style": style, "chosen": best.source,
+                  "candidates": {c.source: {"value": c.checked.value, "ok": c.checked.ok,
+                                            "p": round(pp, 5), "x": c.x}
+                                 for pp, _, c in scored}},
     )
 
 
@@ -163,19 +204,42 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     t1 = time.perf_counter()
     timings["geometry"] = t1 - t0
 
-    results: list[FieldResult] = []
+    results: dict[str, FieldResult] = {}
+    evidence: dict[str, TextEvidence] = {}
     ocr_time = 0.0
     for f in template.fields:
         s = time.perf_counter()
         if f.is_box:
-            results.append(_read_boxes(registered, template, f, reg))
+            results[f.id] = _read_boxes(registered, template, f, reg)
             timings["marks"] = timings.get("marks", 0.0) + time.perf_counter() - s
         else:
-            results.append(_read_text(registered, template, f, engine, reg))
+            evidence[f.id] = _gather_text(registered, template, f, engine)
             ocr_time += time.perf_counter() - s
+    s = time.perf_counter()
+    second = second_engine()
+    if second is not None:
+        for f in template.fields:
+            if f.id in evidence and _needs_second(evidence[f.id]):
+                _second_opinion(evidence[f.id], f, second)
+            elif f.id in evidence:
+                ev = evidence[f.id]
+                ev.r_lines = list(ev.t_lines)
+                ev.r_confs = [EMPTY_CONFIDENCE] * len(ev.t_lines)
+    timings["second"] = time.perf_counter() - s
+    s = time.perf_counter()
+    model = load_model()
+    ctx = page_context(list(evidence.values()))
+    style = guess_style(ctx["page_tconf"], ctx["page_agree"])
+    page_values = {fid: ev.raw(TESS) for fid, ev in evidence.items()}
+    for f in template.fields:
+        if f.id in evidence:
+            results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
+                                         style, model)
+    timings["trust"] = time.perf_counter() - s
+    results_list = [results[f.id] for f in template.fields]
     timings["ocr"] = ocr_time
     s = time.perf_counter()
-    results = _apply_form_rules(template, results)
+    results = _apply_form_rules(template, results_list)
     if reg.quality < MIN_REGISTRATION:
         results = [
             FieldResult(**{**r.__dict__, "status": Status.REVIEW,

@@ -208,6 +208,42 @@ def _postcode_and_commune(address: str) -> tuple[str, str]:
     return (found[0].group(1), "") if found else ("", "")
 
 
+def postcode_and_commune(address: str) -> tuple[str, str]:
+    """(code_postal, commune) found in an address, '' for what is not found."""
+    return _postcode_and_commune(address)
+
+
+def postcode_department_ok(code: str) -> bool:
+    """A postcode of a real department: 01-95 (20 for Corsica), 971-976 overseas."""
+    dept = int(code[:2])
+    return (1 <= dept <= 95) or (code[:3] in ("971", "972", "973", "974", "975", "976"))
+
+
+_COMMA_AFTER_NUMBER = re.compile(r"(\b\d+(?:\s?(?:bis|ter|[A-Da-d]))?)\s*,\s*(?=[^\W\d_])")
+
+
+def canonical_address(address: str) -> str:
+    """One spelling per address: "5, rue X 63000 Riom" and "5 rue X, 63000 Riom" alike.
+
+    No periods (leader residue: "45.ter.avenue"), no comma after a house number,
+    always ", " before the postcode that precedes the commune. Leader-dot
+    cleaning can take a comma written on the dotted line for a dot; stored and
+    compared in this form, an eaten comma cannot make a value wrong.
+    """
+    text = re.sub(r"(?<=\d)\.(?=\d)", "", address)  # leader residue; no address needs dots
+    text = " ".join(text.replace(".", " ").split())
+    text = re.sub(r"\b(BP|CS|TSA)\s*(?=\d)", r"\1 ", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s*-\s+|\s+-\s*", " - ", text)  # a separating dash, not a hyphen
+    text = re.sub(r"\s+,", ",", text)
+    text = _COMMA_AFTER_NUMBER.sub(r"\1 ", text)
+    code, commune = _postcode_and_commune(text)
+    if code and commune:
+        m = re.search(rf"(\w)\s*,?\s*(?<!\d){code}(?=\s*{re.escape(commune[:1])})", text)
+        if m:
+            text = f"{text[:m.end(1)]}, {text[m.end(1):].lstrip(' ,')}"
+    return text
+
+
 def check_address(line1: str, line2: str) -> tuple[Checked, str, str]:
     """Both lines joined as "line1, line2", plus (code_postal, commune) when a postcode is found."""
     parts = [p for p in (_clean(line1), _clean(line2)) if p]

@@ -1,0 +1,240 @@
+"""Evidence that a field's reading is right: two engines, validators, lexicons, other fields.
+
+Every signal becomes a number in a feature vector; the calibrated model
+(`pipeline.trust.calibrate`) turns the vector into the probability that a
+candidate value is right. A field has up to two candidates: Tesseract's reading
+and the second engine's. Where the two agree once accents, spaces and case
+are folded, Tesseract's text is kept (it has the accents the second engine's
+alphabet lacks).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from pipeline import validate
+from pipeline.template import FieldKind
+from pipeline.trust import lexicon
+from pipeline.trust.lexicon import fold
+
+TESS = "tess"
+SECOND = "ppocr"
+SOURCES = (TESS, SECOND)
+# Characters Tesseract may read that the second engine's alphabet cannot produce.
+NOT_IN_SECOND = set("çÇêÊôÔâÂîÎùÙœŒûÛëïüÿ")
+
+FEATURES = (
+    "bias", "tconf", "rconf", "ran2", "agree", "agree_case", "sim", "valid", "repaired",
+    "lex", "cross", "domain", "accent_loss", "dup", "empty", "caps", "len", "dots",
+    "page_tconf", "page_agree", "reg",
+)
+
+
+@dataclass
+class TextEvidence:
+    """What was read in one text field, line by line, before any decision."""
+
+    field: str
+    kind: FieldKind
+    t_lines: list[str]
+    t_confs: list[float]
+    r_lines: list[str] = field(default_factory=list)  # empty when the second engine did not run
+    r_confs: list[float] = field(default_factory=list)
+    dots_in_text: int = 0
+    crops: list = field(default_factory=list)  # cleaned line images, for the second engine
+
+    @property
+    def ran_second(self) -> bool:
+        return bool(self.r_lines)
+
+    def raw(self, source: str) -> str:
+        lines = self.t_lines if source == TESS or not self.ran_second else self.r_lines
+        return "\n".join(lines) if self.kind == FieldKind.ADDRESS else (lines[0] if lines else "")
+
+    @property
+    def tconf(self) -> float:
+        confs = [c for c, t in zip(self.t_confs, self.t_lines, strict=True) if t]
+        return min(confs) if confs else 1.0
+
+    @property
+    def rconf(self) -> float:
+        confs = [c for c, t in zip(self.r_confs, self.r_lines, strict=True) if t]
+        return min(confs) if confs else (1.0 if self.ran_second else 0.0)
+
+
+def canonical(kind: FieldKind, raw: str) -> validate.Checked:
+    """The validated value in the form it is stored, for any kind of text field."""
+    checked = validate.check_value(kind, raw)
+    if kind == FieldKind.ADDRESS and checked.value:
+        return validate.Checked(validate.canonical_address(checked.value), checked.ok,
+                                checked.repairs, checked.problem)
+    return checked
+
+
+def agree_key(text: str, fold_case: bool) -> str:
+    """What two engines must both have read to agree: no accents, no spaces, maybe no case."""
+    return re.sub(r"[\s,;:]", "", fold(text, case=fold_case))
+
+
+def second_text(evidence: TextEvidence) -> str:
+    """The second engine's candidate: its reading, or Tesseract's when they agree (accents)."""
+    t, r = evidence.raw(TESS), evidence.raw(SECOND)
+    if agree_key(t, True) == agree_key(r, True):
+        return t
+    return r
+
+
+_TOKEN = re.compile(r"[^\W\d_]{3,}")
+_BAD_CEDILLA = re.compile(r"[çÇ](?![aouâôûAOUÂÔÛ])")
+
+
+_GLUED_DOT = re.compile(r"[^\W\d_]\.(?:[^\W\d_]|$)")
+
+
+def impossible_spelling(text: str, fid: str = "") -> bool:
+    """Readings no careful person writes, left by OCR slips or leader residue.
+
+    A ç before e, i or a consonant (Tesseract's cedilla on a plain c); a dot glued
+    between two words or ending a word ("services.en", "Élu.": leader residue);
+    a name without the accents of its usual spelling ("Gregoire").
+    """
+    if _BAD_CEDILLA.search(text):
+        return True
+    if fid in ("nom", "prenom", "structure", "fonction") and _GLUED_DOT.search(text):
+        return True
+    return fid in ("nom", "prenom") and lexicon.lost_accents(text)
+
+
+def has_duplicate_word(text: str) -> bool:
+    """A word followed by a near-twin: a crossed-out word and its rewrite read together."""
+    words = [w.lower() for w in _TOKEN.findall(fold(text))]
+    for a, b in itertools.pairwise(words):
+        if a != b and len(a) >= 4 and Levenshtein.distance(a, b) <= 2:
+            return True
+    return False
+
+
+def _mail_parts(mail: str) -> tuple[str, str]:
+    local, _, domain = fold(mail).partition("@")
+    return re.sub(r"[^a-z0-9]", "", local), domain
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+def cross_evidence(fid: str, value: str, page: Mapping[str, str]) -> tuple[float, float]:
+    """(name evidence, domain evidence) between `value` and the page's other readings.
+
+    The e-mail's local part usually holds the prénom and the nom; its domain
+    often echoes the structure (ville-riom.fr, cc-ambert.fr).
+    """
+    mail = page.get("mail", "")
+    if fid == "mail":
+        local, domain = _mail_parts(value)
+        names = [_slug(page.get(k, "")) for k in ("nom", "prenom")]
+        hits = sum(1 for n in names if len(n) >= 3 and n in local)
+        struct = [w for w in re.findall(r"[a-z]{4,}", fold(page.get("structure", "")))]
+        dom = float(any(w in domain.replace("-", "") for w in struct)) if struct else 0.0
+        return hits / 2, dom
+    if fid in ("nom", "prenom") and mail:
+        local, _ = _mail_parts(mail)
+        v = _slug(value)
+        return float(len(v) >= 3 and v in local), 0.0
+    if fid == "structure" and mail:
+        _, domain = _mail_parts(mail)
+        words = re.findall(r"[a-z]{4,}", fold(value))
+        return 0.0, float(any(w in domain.replace("-", "") for w in words))
+    return 0.0, 0.0
+
+
+def lexicon_score(fid: str, kind: FieldKind, value: str) -> float:
+    if fid == "prenom":
+        return lexicon.first_name_score(value)
+    if fid == "nom":
+        return lexicon.surname_score(value)
+    if kind == FieldKind.ADDRESS:
+        return postcode_commune_score(value)
+    return 0.0
+
+
+def postcode_commune_score(address: str) -> float:
+    """1 when the address ends in a real department's postcode and a known commune.
+
+    0.5 for a plausible postcode with a commune the lexicon does not know
+    (a lieu-dit, a misreading), 0 when no postcode is found.
+    """
+    code, commune = validate.postcode_and_commune(address)
+    if not code:
+        return 0.0
+    if not validate.postcode_department_ok(code):
+        return 0.0
+    return 1.0 if commune and lexicon.is_commune(commune) else 0.5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: str
+    raw: str
+    checked: validate.Checked
+    x: dict[str, float]
+
+
+def _same_value(kind: FieldKind, a: str, b: str) -> bool:
+    """Both readings valid and equal once canonical ("04.73.55.10.20" = "0473551020")."""
+    ca, cb = canonical(kind, a), canonical(kind, b)
+    return bool(ca.ok and cb.ok and ca.value and fold(ca.value) == fold(cb.value))
+
+
+def page_context(evs: Sequence[TextEvidence]) -> dict[str, float]:
+    """Page-wide signals that say how the form was filled (typed or by hand)."""
+    filled = [e for e in evs if any(e.t_lines)]
+    confs = sorted(e.tconf for e in filled)
+    agree = [agree_key(e.raw(TESS), True) == agree_key(e.raw(SECOND), True)
+             for e in filled if e.ran_second]
+    return {
+        "page_tconf": confs[len(confs) // 2] if confs else 0.0,
+        "page_agree": sum(agree) / len(agree) if agree else 0.0,
+    }
+
+
+def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],
+               reg_quality: float) -> list[Candidate]:
+    """Tesseract's candidate, and the second engine's when it ran, with their features."""
+    t_raw = ev.raw(TESS)
+    r_raw = ev.raw(SECOND) if ev.ran_second else ""
+    agree = ev.ran_second and (
+        agree_key(t_raw, True) == agree_key(r_raw, True)
+        or _same_value(ev.kind, t_raw, r_raw))
+    agree_case = ev.ran_second and agree_key(t_raw, False) == agree_key(r_raw, False)
+    sim = (1.0 - Levenshtein.normalized_distance(agree_key(t_raw, True),
+                                                 agree_key(r_raw, True))
+           if ev.ran_second else 0.0)
+    out = []
+    raws = [(TESS, t_raw)] + ([(SECOND, second_text(ev))] if ev.ran_second else [])
+    for source, raw in raws:
+        checked = canonical(ev.kind, raw)
+        value = checked.value
+        letters = [c for c in value if c.isalpha()]
+        cross, domain = cross_evidence(ev.field, value, page_values)
+        x = {
+            "bias": 1.0, "tconf": ev.tconf, "rconf": ev.rconf, "ran2": float(ev.ran_second),
+            "agree": float(agree), "agree_case": float(agree_case), "sim": sim,
+            "valid": float(checked.ok), "repaired": float(bool(checked.repairs)),
+            "lex": lexicon_score(ev.field, ev.kind, value), "cross": cross, "domain": domain,
+            "accent_loss": float(source == SECOND and any(c in NOT_IN_SECOND for c in t_raw)),
+            "dup": float(has_duplicate_word(raw) or impossible_spelling(value, ev.field)),
+            "empty": float(not value),
+            "caps": float(bool(letters) and all(c.isupper() for c in letters)),
+            "len": math.log1p(len(value)), "dots": float(ev.dots_in_text > 0),
+            "page_tconf": ctx.get("page_tconf", 0.0), "page_agree": ctx.get("page_agree", 0.0),
+            "reg": reg_quality,
+        }
+        out.append(Candidate(source, raw, checked, x))
+    return out

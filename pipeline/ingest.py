@@ -10,6 +10,8 @@ import email
 import email.policy
 import hashlib
 import io
+import logging
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,12 +34,26 @@ MIN_SIDE = 200  # px: anything smaller is not a page
 MAX_RENDER_LONG_SIDE = 3600  # px: the long side of A4 at ~300 dpi
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# pypdf logs what it repairs ("EOF marker not found") through logging's last-resort
+# stderr handler: stray lines between the one-line errors. What matters is in the
+# InputError; an application that configures logging still gets pypdf's records.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
 class InputFile:
     path: Path  # absolute
     source_file: str  # as shown to users: relative to the folder given, or the file name
+
+
+def printable(path: str | Path) -> str:
+    r"""A file name as text that can be shown and stored.
+
+    Names that are not UTF-8 (from an old Windows zip, say) arrive with lone
+    surrogates that SQLite and the terminal refuse; their odd bytes become
+    visible escapes (H\xe9l\xe8ne.png) that still tell the user which file it is.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def discover(inputs: list[Path]) -> tuple[list[InputFile], list[Path]]:
@@ -55,11 +71,13 @@ def discover(inputs: list[Path]) -> tuple[list[InputFile], list[Path]]:
                 if p.is_dir() or any(part.startswith(".") for part in p.relative_to(item).parts):
                     continue
                 if p.suffix.lower() in SCAN_EXT:
-                    found.append(InputFile(p.resolve(), p.relative_to(item).as_posix()))
+                    found.append(
+                        InputFile(p.resolve(), printable(p.relative_to(item).as_posix()))
+                    )
                 else:
                     skipped.append(p)
         else:
-            found.append(InputFile(item.resolve(), item.name))
+            found.append(InputFile(item.resolve(), printable(item.name)))
     seen: set[Path] = set()
     unique = []
     for f in found:
@@ -230,6 +248,7 @@ class Document:
         except OSError as exc:
             raise InputError(f"{source_file}: cannot read file ({exc.strerror})") from None
         self._parts: list[tuple[str, str, bytes, int]] = []  # (kind, name, data, n_pages)
+        self._readers: dict[int, object] = {}  # part -> its PdfReader, parsed once
         if _kind(path) == "eml":
             for fname, payload in _eml_attachments(data, source_file):
                 kind = "pdf" if fname.lower().endswith(".pdf") else "image"
@@ -239,7 +258,9 @@ class Document:
 
     def _add(self, kind: str, name: str, data: bytes) -> None:
         if kind == "pdf":
-            n = len(_pdf_reader(data, name).pages)
+            reader = _pdf_reader(data, name)
+            n = len(reader.pages)
+            self._readers[len(self._parts)] = reader
         else:
             n = _image_frames(_open_image(data, name))
         self._parts.append((kind, name, data, n))
@@ -248,25 +269,32 @@ class Document:
     def n_pages(self) -> int:
         return sum(p[3] for p in self._parts)
 
-    def _locate(self, index: int) -> tuple[str, str, bytes, int, int]:
+    def _locate(self, index: int) -> tuple[int, int]:
         """The part holding page `index`, and the page's index within it."""
         k = index
-        for kind, name, data, n in self._parts:
+        for i, (*_, n) in enumerate(self._parts):
             if k < n:
-                return kind, name, data, n, k
+                return i, k
             k -= n
         raise IndexError(index)
 
     def page(self, index: int) -> PageImage:
         """Decode page `index` (0-based) to grey pixels; InputError names the file and page."""
-        kind, name, data, n, k = self._locate(index)
+        part, k = self._locate(index)
+        kind, name, data, n = self._parts[part]
         label = f"{self.source_file} page {index + 1}"
         try:
             if kind == "pdf":
-                reader = _pdf_reader(data, name)
-                img = _pdf_embedded_scan(reader, k) or _pdf_render(
-                    data, k, name, _render_dpi(reader, k)
-                )
+                # Parsed once per file: parsing again for every page made a 500-page PDF
+                # quadratic. pypdf keeps every object it resolves, decoded images included
+                # (8.7 MB a page), so its cache is dropped after each page to stay bounded.
+                reader = self._readers[part]
+                try:
+                    img = _pdf_embedded_scan(reader, k) or _pdf_render(
+                        data, k, name, _render_dpi(reader, k)
+                    )
+                finally:
+                    reader.resolved_objects.clear()
             else:
                 img = _open_image(data, name)
                 if n > 1:

@@ -8,7 +8,10 @@ database exactly once: read, or recorded as an error with the reason.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -18,7 +21,7 @@ from pathlib import Path
 import cv2
 
 from pipeline.errors import InputError
-from pipeline.ingest import Document, InputFile, discover
+from pipeline.ingest import Document, InputFile, discover, printable
 from pipeline.models import PageKind, PageRef, PageResult
 from pipeline.ocr import OcrEngine, make_engine
 from pipeline.reader import read_page
@@ -73,13 +76,40 @@ class PageTask:
 
 # --- the worker side -------------------------------------------------------------
 
+# Workers start as fresh interpreters, not forks of this process: a fork inherits
+# OpenCV's and onnxruntime's thread pools mid-state and can hang. (Not a fork
+# server either: it outlives a killed coordinator, and so would its workers.)
+WORKER_CONTEXT = multiprocessing.get_context("spawn")
+
 _engine: OcrEngine | None = None
 _template: Template | None = None
 _doc: Document | None = None
 
 
+def _exit_with_coordinator() -> None:
+    """Make a pool worker end when its coordinator dies.
+
+    A coordinator killed with SIGKILL (or by the OOM killer) cannot shut its pool
+    down, and the workers would wait for work forever, each holding a document and
+    an OCR engine; a resumed batch would then run beside them.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return  # in-process (one worker): nothing to watch
+
+    def watch(ppid: int) -> None:
+        while os.getppid() == ppid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, args=(parent.pid,), daemon=True,
+                     name="exit-with-coordinator").start()
+
+
 def _init_worker(engine_name: str, template: Template) -> None:
-    global _engine, _template
+    global _engine, _template, _doc
+    _exit_with_coordinator()
+    _doc = None  # in-process, a file may have changed at the same path since the last batch
     os.environ["OMP_THREAD_LIMIT"] = "1"
     cv2.setNumThreads(1)  # parallelism comes from worker processes, not threads
     _engine = make_engine(engine_name)
@@ -111,17 +141,42 @@ def run_task(task: PageTask) -> PageResult:
 # --- the coordinator side ---------------------------------------------------------
 
 
+def _check_regular(f: InputFile) -> None:
+    """Refuse what is not a plain file before opening it.
+
+    Opening a named pipe for reading blocks until someone writes to it: one named
+    like a scan in the post-room folder would hang the whole batch.
+    """
+    mode = f.path.stat().st_mode  # OSError (missing, dangling link) is the caller's
+    if stat.S_ISREG(mode):
+        return
+    kinds = [(stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder")]
+    what = next((name for test, name in kinds if test(mode)), "not a regular file")
+    raise InputError(f"{f.source_file}: not a file that can be read as a scan ({what})")
+
+
 def _results(
-    tasks: Iterator[PageTask], workers: int, engine_name: str, template: Template
+    tasks: Iterator[PageTask], workers: int, engine_name: str, template: Template,
+    scheduler: str | None = None,
 ) -> Iterator[PageResult]:
-    """Results in completion order, with at most a few pages in flight per worker."""
+    """Results in completion order, with at most a few pages in flight per worker.
+
+    With `scheduler`, the pages are read on that Dask cluster instead (see cluster.py).
+    """
+    if scheduler:
+        from pipeline.cluster import dask_results  # `distributed` is an optional extra
+
+        yield from dask_results(tasks, scheduler, engine_name, template)
+        return
     if workers <= 1:
         _init_worker(engine_name, template)
         for t in tasks:
             yield run_task(t)
         return
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(engine_name, template)
+        max_workers=workers, initializer=_init_worker, initargs=(engine_name, template),
+        mp_context=WORKER_CONTEXT,
     ) as pool:
         pending: set[Future[PageResult]] = set()
         window = 3 * workers
@@ -143,6 +198,7 @@ def process(
     engine: str = "tesserocr",
     template: Template | None = None,
     batch: str | None = None,
+    scheduler: str | None = None,
     on_total: Callable[[int], None] = lambda n: None,
     on_page: Callable[[PageResult], None] = lambda r: None,
     on_error: Callable[[str], None] = lambda msg: None,
@@ -157,21 +213,32 @@ def process(
     batch = batch or time.strftime("%Y-%m-%d %H:%M")
 
     plan: list[tuple[int, InputFile, int, set[int]]] = []  # file id, file, n pages, done pages
+    planned: set[int] = set()
     total = 0
     for f in files:
         summary.files += 1
+        path = printable(f.path)  # a name that is not UTF-8 cannot go into the database
         try:
+            _check_regular(f)
             sha = sha256_file(f.path)
-        except OSError as exc:
-            msg = f"{f.source_file}: cannot read file ({exc.strerror})"
-            row = workspace.add_file(f"unreadable:{f.path}", f.source_file, str(f.path), batch)
+        except (OSError, InputError) as exc:
+            msg = str(exc) if isinstance(exc, InputError) else (
+                f"{f.source_file}: cannot read file ({exc.strerror or exc})")
+            row = workspace.add_file(f"unreadable:{path}", f.source_file, path, batch)
             workspace.save_error_page(row.id, 1, msg)
             workspace.finish_file(row.id, msg)
             summary.files_failed += 1
+            summary.pages += 1
+            summary.pages_failed += 1
             summary.errors.append(msg)
             on_error(msg)
             continue
-        row = workspace.add_file(sha, f.source_file, str(f.path), batch)
+        workspace.forget_unreadable(path)  # it was unreadable last time: readable now
+        row = workspace.add_file(sha, f.source_file, path, batch)
+        if row.id in planned:  # the same content twice in this batch: read it once
+            summary.files_skipped += 1
+            continue
+        planned.add(row.id)
         if row.state == "done" and not force:
             summary.files_skipped += 1
             continue
@@ -207,7 +274,7 @@ def process(
                     yield PageTask(str(f.path), f.source_file, i)
 
     file_errors: dict[int, str] = {}
-    for result in _results(tasks(), workers, engine, template):
+    for result in _results(tasks(), workers, engine, template, scheduler):
         fid = file_ids[result.ref.path]
         if result.kind == PageKind.ERROR:
             workspace.save_error_page(fid, result.ref.page, result.detail)

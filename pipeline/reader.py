@@ -39,6 +39,9 @@ ACCEPT = {
     FieldKind.CHOICE: 0.60,
     FieldKind.CHECKBOX: 0.60,
 }
+ALT_TRY_BELOW = 0.95  # Tesseract confidence below which the dots-cleared crop is read too
+SECOND_FIELD_MIN = 0.70  # second engine for a field Tesseract reads at least this surely,
+SECOND_PAGE_MIN = 0.80  # or for every field of a page it reads this surely (median)
 MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
 EMPTY_CONFIDENCE = 0.97  # a writing area with no ink in it
 PAGE_VIEW_DPI = 100
@@ -87,7 +90,15 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
             ev.t_lines.append("")
             ev.t_confs.append(EMPTY_CONFIDENCE)
             continue
-        reading = engine.read_line(c.clean, f.ocr.whitelist if f.ocr else None)
+        whitelist = f.ocr.whitelist if f.ocr else None
+        reading = engine.read_line(c.clean, whitelist)
+        if c.alt is not None and reading.confidence < ALT_TRY_BELOW:
+            # Writing sits on the dots: also read it with the fused dots cleared,
+            # and keep whichever reading Tesseract is surer of.
+            other = engine.read_line(c.alt, whitelist)
+            if other.confidence > reading.confidence:
+                reading = other
+                ev.crops[-1] = c.alt
         ev.t_lines.append(reading.text)
         ev.t_confs.append(reading.confidence)
     return ev
@@ -105,9 +116,16 @@ def _second_opinion(ev: TextEvidence, f: FormField, second: RapidRecogniser) -> 
         ev.r_confs.append(r.confidence)
 
 
-def _needs_second(ev: TextEvidence) -> bool:
-    """Tesseract alone never earns acceptance; an empty field needs no second reading."""
-    return any(ev.t_lines)
+def _needs_second(ev: TextEvidence, page_tconf: float) -> bool:
+    """The cascade: the second engine reads only what it could help to accept.
+
+    Tesseract alone never earns acceptance. A field it reads unsurely, on a
+    page it reads unsurely (handwriting), goes to a reviewer whatever the second
+    engine says, so that reading would only cost time.
+    """
+    if not any(ev.t_lines):
+        return False
+    return ev.tconf >= SECOND_FIELD_MIN or page_tconf >= SECOND_PAGE_MIN
 
 
 def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registration,
@@ -217,9 +235,11 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
             ocr_time += time.perf_counter() - s
     s = time.perf_counter()
     second = second_engine()
+    filled = sorted(ev.tconf for ev in evidence.values() if any(ev.t_lines))
+    page_tconf = filled[len(filled) // 2] if filled else 0.0
     if second is not None:
         for f in template.fields:
-            if f.id in evidence and _needs_second(evidence[f.id]):
+            if f.id in evidence and _needs_second(evidence[f.id], page_tconf):
                 _second_opinion(evidence[f.id], f, second)
             elif f.id in evidence:
                 ev = evidence[f.id]

@@ -103,6 +103,27 @@ CREATE TABLE IF NOT EXISTS decisions (
     note TEXT NOT NULL DEFAULT ''
 );
 
+-- Every attendee export, so `purge` knows what has been handed over: an export covers
+-- the files finished before it and the decisions up to `last_decision`.
+CREATE TABLE IF NOT EXISTS exports (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    last_decision INTEGER NOT NULL
+);
+
+-- What each purge removed (GDPR retention), kept as the record that it was done.
+CREATE TABLE IF NOT EXISTS purges (
+    id INTEGER PRIMARY KEY,
+    batch TEXT NOT NULL,
+    at TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    images INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    fields INTEGER NOT NULL,
+    decisions INTEGER NOT NULL
+);
+
 CREATE INDEX IF NOT EXISTS fields_status ON fields (status);
 CREATE INDEX IF NOT EXISTS decisions_field ON decisions (field_id);
 """
@@ -197,6 +218,21 @@ class Workspace:
         row = self.file_by_sha(sha256)
         assert row is not None
         return row
+
+    def forget_unreadable(self, path: str) -> None:
+        """Drop the error recorded for `path` when it could not be read, now that it can.
+
+        Otherwise a file fixed after a failed run (a broken link restored) would be
+        listed twice in the pages export: once as the old error, once as read.
+        """
+        row = self.db.execute(
+            "SELECT id FROM files WHERE sha256 = ?", (f"unreadable:{path}",)
+        ).fetchone()
+        if row is None:
+            return
+        with self.transaction() as db:
+            db.execute("DELETE FROM pages WHERE file_id = ?", (row[0],))
+            db.execute("DELETE FROM files WHERE id = ?", (row[0],))
 
     def set_file_pages(self, file_id: int, n_pages: int) -> None:
         self.db.execute("UPDATE files SET n_pages = ? WHERE id = ?", (n_pages, file_id))
@@ -325,6 +361,18 @@ class Workspace:
                 "ON CONFLICT (file_id, page) DO UPDATE SET kind='error', detail=excluded.detail",
                 (file_id, page, detail, now_iso()),
             )
+
+    def record_export(self, kind: str) -> None:
+        """Note an export starting now: it holds every decision made so far.
+
+        Called before the data is read, so it never claims more than was exported;
+        `purge` removes personal data only once it has been exported.
+        """
+        self.db.execute(
+            "INSERT INTO exports (kind, at, last_decision) "
+            "VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM decisions))",
+            (kind, now_iso()),
+        )
 
     # --- reading -------------------------------------------------------------
 

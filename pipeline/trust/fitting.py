@@ -7,6 +7,7 @@ tuned on the set it is scored on would report the bound it was tuned to hold.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -71,7 +72,8 @@ def collect(folders: list[Path], workers: int | None = None,
             log: Callable[[str], None] = print) -> list[Example]:
     tasks = [(p, n, name, t, f.name) for f in folders for p, n, name, t in _pages(f)]
     log(f"reading {len(tasks)} form pages from {len(folders)} generated sets ...")
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as ex:
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                             mp_context=multiprocessing.get_context("spawn")) as ex:
         rows = [r for chunk in ex.map(_read_one, tasks, chunksize=4) for r in chunk]
     return rows
 

@@ -136,10 +136,12 @@ def _pdf_embedded_scan(reader, index: int) -> Image.Image | None:
         resources = page.get("/Resources") or {}
         if "/Font" in resources:
             return None
-        images = page.images
-        if len(images) != 1:
-            return None
-        img = images[0].image
+        img = _pdf_jpeg(resources)
+        if img is None:
+            images = page.images
+            if len(images) != 1:
+                return None
+            img = images[0].image
     except Exception:
         return None
     if img is None or min(img.size) < MIN_SIDE or img.size[0] * img.size[1] > MAX_PIXELS:
@@ -147,6 +149,32 @@ def _pdf_embedded_scan(reader, index: int) -> Image.Image | None:
     w_pt = float(page.mediabox.width)
     dpi = img.size[0] / (w_pt / 72.0) if w_pt else 300.0
     img.info["dpi"] = (dpi, dpi)
+    return img
+
+
+def _pdf_jpeg(resources) -> Image.Image | None:
+    """A page's only image when it is a plain JPEG: decoded straight to grey, no round trip.
+
+    pypdf would decode it to colour pixels and hand them over as a new image; the
+    JPEG decoder can produce the grey channel directly, several times faster.
+    """
+    xobjects = resources.get("/XObject")
+    if xobjects is None:
+        return None
+    objs = [o.get_object() for o in xobjects.get_object().values()]
+    imgs = [o for o in objs if o.get("/Subtype") == "/Image"]
+    if len(imgs) != 1 or len(objs) != 1:
+        return None
+    x = imgs[0]
+    filters = x.get("/Filter")
+    filters = list(filters) if isinstance(filters, list) else [filters]
+    if filters != ["/DCTDecode"] or x.get("/ColorSpace") not in ("/DeviceGray", "/DeviceRGB"):
+        return None
+    raw = getattr(x, "_data", None)
+    if not raw:
+        return None
+    img = Image.open(io.BytesIO(raw))
+    img.draft("L", img.size)
     return img
 
 
@@ -297,6 +325,8 @@ class Document:
                     reader.resolved_objects.clear()
             else:
                 img = _open_image(data, name)
+                if img.format == "JPEG":
+                    img.draft("L", img.size)  # the decoder gives grey directly: faster
                 if n > 1:
                     img.seek(k)
                 img = ImageOps.exif_transpose(img) if n == 1 else img.copy()

@@ -29,7 +29,7 @@ from pipeline.register import register, warp
 from pipeline.render import label_width_mm
 from pipeline.template import FieldKind, FormField, Rect, Template
 from pipeline.trust import second_engine
-from pipeline.trust.calibrate import Model, guess_style, load_model
+from pipeline.trust.calibrate import TYPED_PAGE_TCONF, Model, guess_style, load_model
 from pipeline.trust.evidence import TESS, TextEvidence, candidates, page_context
 from pipeline.trust.second import RapidRecogniser
 
@@ -40,11 +40,12 @@ ACCEPT = {
     FieldKind.CHECKBOX: 0.60,
 }
 ALT_TRY_BELOW = 0.95  # Tesseract confidence below which the dots-cleared crop is read too
-SECOND_FIELD_MIN = 0.70  # second engine for a field Tesseract reads at least this surely,
-SECOND_PAGE_MIN = 0.80  # or for every field of a page it reads this surely (median)
+SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this surely
+SECOND_PAGE_MIN = TYPED_PAGE_TCONF  # on a page whose median field it reads this surely
 MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
 EMPTY_CONFIDENCE = 0.97  # a writing area with no ink in it
 PAGE_VIEW_DPI = 100
+FIELD_ROWS_MARGIN_MM = 6.0  # room for marks and crops around the outermost fields
 FIELD_VIEW_DPI = 150
 
 
@@ -61,6 +62,15 @@ def _jpeg(img: np.ndarray) -> bytes:
 def _scaled(img: np.ndarray, dpi: int) -> np.ndarray:
     k = dpi / locate.DPI
     return cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+
+
+def _field_rows(template: Template) -> tuple[float, float]:
+    """The band of the page (mm from the top) that holds every writing area and box."""
+    tops = [ln.area.y_mm for f in template.fields for ln in f.lines]
+    tops += [o.box.y_mm for f in template.fields for o in f.options]
+    bottoms = [ln.area.y1_mm for f in template.fields for ln in f.lines]
+    bottoms += [o.box.y_mm + o.box.size_mm for f in template.fields for o in f.options]
+    return min(tops) - FIELD_ROWS_MARGIN_MM, max(bottoms) + FIELD_ROWS_MARGIN_MM
 
 
 def _box_group_rect(template: Template, f: FormField) -> Rect:
@@ -116,16 +126,18 @@ def _second_opinion(ev: TextEvidence, f: FormField, second: RapidRecogniser) -> 
         ev.r_confs.append(r.confidence)
 
 
-def _needs_second(ev: TextEvidence, page_tconf: float) -> bool:
+def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
     """The cascade: the second engine reads only what it could help to accept.
 
-    Tesseract alone never earns acceptance. A field it reads unsurely, on a
-    page it reads unsurely (handwriting), goes to a reviewer whatever the second
-    engine says, so that reading would only cost time.
+    Tesseract alone never earns acceptance, but a field that fails its format,
+    that Tesseract reads unsurely, or that lies on a page read unsurely (which
+    the model treats as handwriting) goes to a reviewer whatever the second
+    engine says: reading it again would only cost time (~2x Tesseract's).
     """
-    if not any(ev.t_lines):
+    if not any(ev.t_lines) or ev.tconf < SECOND_FIELD_MIN or page_tconf < SECOND_PAGE_MIN:
         return False
-    return ev.tconf >= SECOND_FIELD_MIN or page_tconf >= SECOND_PAGE_MIN
+    raw = "\n".join(ev.t_lines) if f.kind == FieldKind.ADDRESS else ev.t_lines[0]
+    return validate.check_value(f.kind, raw).ok
 
 
 def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registration,
@@ -218,7 +230,7 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
                           f"not the inscription form (has writing on {share:.1%} of the page, "
                           "but its print does not match the form)",
                           timings={"geometry": time.perf_counter() - t0})
-    registered = warp(page.image, reg, template)
+    registered = warp(page.image, reg, template, rows_mm=_field_rows(template))
     t1 = time.perf_counter()
     timings["geometry"] = t1 - t0
 
@@ -239,7 +251,7 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     page_tconf = filled[len(filled) // 2] if filled else 0.0
     if second is not None:
         for f in template.fields:
-            if f.id in evidence and _needs_second(evidence[f.id], page_tconf):
+            if f.id in evidence and _needs_second(evidence[f.id], f, page_tconf):
                 _second_opinion(evidence[f.id], f, second)
             elif f.id in evidence:
                 ev = evidence[f.id]
@@ -271,7 +283,7 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
         f"registered: {reg.inliers} points, residual {reg.residual_mm:.2f} mm, "
         f"turned {reg.rotation_deg:+.1f}°, scale {reg.scale:.2f}, quality {reg.quality:.2f}"
     )
-    page_png = _jpeg(_scaled(registered, PAGE_VIEW_DPI))
+    page_png = _jpeg(warp(page.image, reg, template, dpi=PAGE_VIEW_DPI))
     return PageResult(page.ref, page.sha256, PageKind.FORM, detail, reg, tuple(results),
                       page_png, timings)
 

@@ -37,9 +37,12 @@ BIN = 0.005  # width of the probability bins kept as the synthetic base
 MIN_ACCEPTED = 150  # examples above a threshold before it may be used
 
 
+TYPED_PAGE_TCONF = 0.85  # median Tesseract confidence of a page's fields, typed pages reach it
+
+
 def guess_style(page_tconf: float, page_agree: float) -> str:
     """Typed or handwritten, from how the page's fields read: typed text reads confidently."""
-    return "typed" if page_tconf >= 0.85 and page_agree >= 0.5 else "hand"
+    return "typed" if page_tconf >= TYPED_PAGE_TCONF and page_agree >= 0.5 else "hand"
 
 
 def sigmoid(z: np.ndarray | float) -> np.ndarray | float:

@@ -87,6 +87,9 @@ def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, forc
         f"{s.pages_failed} failed; fields: {s.fields_accepted} accepted, "
         f"{s.fields_review} to review  [{s.seconds:.1f} s]"
     )
+    if s.duplicates:
+        click.echo(f"{s.duplicates} possible duplicate registrations sent to review "
+                   "(formscan review duplicates)")
     if s.ignored:
         click.echo(f"ignored {len(s.ignored)} files that are not scans (e.g. {s.ignored[0]})")
     click.echo(f"workspace: {workspace}")

@@ -41,10 +41,20 @@ def pages_table(ws: Workspace) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PAGE_COLUMNS)
 
 
-def attendees_table(ws: Workspace, template: Template | None = None) -> pd.DataFrame:
-    """One row per form page, with reviewers' corrections, in the fixed column order."""
+def attendees_table(ws: Workspace, template: Template | None = None,
+                    include_merged: bool = False) -> pd.DataFrame:
+    """One row per form page, with reviewers' corrections, in the fixed column order.
+
+    A form a reviewer merged into an earlier one (the same person twice) is left
+    out unless `include_merged`.
+    """
     template = template or default_template()
     fields = fields_table(ws)
+    if not include_merged:
+        merged = ws.merged_pages()
+        if merged:
+            keys = list(zip(fields["source_file"], fields["page"], strict=True))
+            fields = fields[[k not in merged for k in keys]]
     if fields.empty:
         return pd.DataFrame(columns=ATTENDEE_COLUMNS)
     wide = fields.pivot_table(

@@ -43,6 +43,7 @@ class BatchSummary:
     fields_review: int = 0
     ignored: list[str] = field(default_factory=list)  # not scans, found in folders
     errors: list[str] = field(default_factory=list)
+    duplicates: int = 0  # new pairs of forms that look like the same person
     timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -293,5 +294,31 @@ def process(
         if remaining[fid] == 0:
             workspace.finish_file(fid, file_errors.get(fid))
     summary.files_failed += len(file_errors)
+    summary.duplicates = flag_duplicates(workspace, template)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def flag_duplicates(workspace: Workspace, template: Template) -> int:
+    """Look for the same person registered twice across the whole workspace.
+
+    Runs on the coordinator after each batch (a form sent by post and again by
+    e-mail often arrives in another batch); returns how many new pairs it found.
+    """
+    from pipeline.duplicates import find_duplicates
+    from pipeline.export import attendees_table
+
+    table = attendees_table(workspace, template, include_merged=True)
+    if len(table) < 2:
+        return 0
+    new = 0
+    for pair in find_duplicates(table):
+        a, b = workspace.page_id(*pair.a), workspace.page_id(*pair.b)
+        if a is None or b is None:
+            continue
+        first = pair.a
+        if b < a:  # the form that arrived later is the one to check
+            a, b, first = b, a, pair.b
+        note = f"possible duplicate of {first[0]} page {first[1]} ({pair.why})"
+        new += workspace.flag_duplicate(a, b, pair.why, pair.score, note)
+    return new

@@ -112,6 +112,21 @@ CREATE TABLE IF NOT EXISTS exports (
     last_decision INTEGER NOT NULL
 );
 
+-- Two forms that look like the same person (sent by post and by e-mail). The later
+-- one's `nom` goes to review; a reviewer merges it into the earlier one (the export
+-- then leaves it out) or keeps both.
+CREATE TABLE IF NOT EXISTS duplicates (
+    id INTEGER PRIMARY KEY,
+    page_a INTEGER NOT NULL REFERENCES pages(id),
+    page_b INTEGER NOT NULL REFERENCES pages(id),
+    why TEXT NOT NULL,
+    score REAL NOT NULL,
+    decision TEXT CHECK (decision IN ('merged', 'kept')),
+    decided_by TEXT,
+    decided_at TEXT,
+    UNIQUE (page_a, page_b)
+);
+
 -- What each purge removed (GDPR retention), kept as the record that it was done.
 CREATE TABLE IF NOT EXISTS purges (
     id INTEGER PRIMARY KEY,
@@ -373,6 +388,65 @@ class Workspace:
             "VALUES (?, ?, (SELECT COALESCE(MAX(id), 0) FROM decisions))",
             (kind, now_iso()),
         )
+
+    # --- possible duplicates ---------------------------------------------------
+
+    def page_id(self, source_file: str, page: int) -> int | None:
+        r = self.db.execute(
+            "SELECT p.id FROM pages p JOIN files f ON f.id = p.file_id "
+            "WHERE f.source_file = ? AND p.page = ?", (source_file, page)
+        ).fetchone()
+        return r[0] if r else None
+
+    def flag_duplicate(self, page_a: int, page_b: int, why: str, score: float,
+                       note: str, field: str = "nom") -> bool:
+        """Record a possible duplicate once and send the later form's `field` to review.
+
+        A field a reviewer already decided keeps its decision; the pair still waits
+        for a merge-or-keep decision.
+        """
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO duplicates (page_a, page_b, why, score) VALUES (?, ?, ?, ?)",
+                (page_a, page_b, why, score),
+            )
+            if not cur.rowcount:
+                return False
+            row = db.execute("SELECT id, status, reasons, repairs FROM fields "
+                             "WHERE page_id = ? AND field = ?", (page_b, field)).fetchone()
+            if row and row["status"] in ("accepted", "review"):
+                reasons = [r for r in row["reasons"].split(";") if r]
+                if "possible_duplicate" not in reasons:
+                    reasons.append("possible_duplicate")
+                notes = [n for n in row["repairs"].split(";") if n] + [note]
+                db.execute("UPDATE fields SET status = 'review', reasons = ?, repairs = ?, "
+                           "version = version + 1 WHERE id = ?",
+                           (";".join(reasons), ";".join(notes), row["id"]))
+        return True
+
+    def duplicate_rows(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT d.*, fa.source_file AS a_file, pa.page AS a_page, "
+            "fb.source_file AS b_file, pb.page AS b_page FROM duplicates d "
+            "JOIN pages pa ON pa.id = d.page_a JOIN files fa ON fa.id = pa.file_id "
+            "JOIN pages pb ON pb.id = d.page_b JOIN files fb ON fb.id = pb.file_id "
+            "ORDER BY d.id"
+        ).fetchall()
+
+    def decide_duplicate(self, page_b: int, decision: str, reviewer: str) -> int:
+        """Merge the later form into the earlier one, or keep both; returns pairs decided."""
+        cur = self.db.execute(
+            "UPDATE duplicates SET decision = ?, decided_by = ?, decided_at = ? "
+            "WHERE page_b = ?", (decision, reviewer, now_iso(), page_b)
+        )
+        return cur.rowcount
+
+    def merged_pages(self) -> set[tuple[str, int]]:
+        rows = self.db.execute(
+            "SELECT f.source_file, p.page FROM duplicates d JOIN pages p ON p.id = d.page_b "
+            "JOIN files f ON f.id = p.file_id WHERE d.decision = 'merged'"
+        )
+        return {(r[0], r[1]) for r in rows}
 
     # --- reading -------------------------------------------------------------
 

@@ -106,3 +106,51 @@ def set_cmd(workspace: Path, source_file: str, page: int, field: str, value: str
         d = q.set_value(ws, source_file, page, field, value, reviewer, override=override)
     click.echo(f"{source_file} p.{page} {field}: {_printable(d.old_value)!r} -> "
                f"{_printable(d.new_value)!r} ({d.new_status}, by {reviewer})")
+
+
+@review.command("duplicates")
+@_workspace
+def duplicates_cmd(workspace: Path) -> None:
+    """Pairs of forms that look like the same person, and what was decided."""
+    with Workspace(workspace, create=False) as ws:
+        rows = ws.duplicate_rows()
+    for r in rows:
+        state = r["decision"] or "pending"
+        click.echo(f"{_printable(r['b_file'], 40)} p.{r['b_page']}  looks like  "
+                   f"{_printable(r['a_file'], 40)} p.{r['a_page']}  ({r['why']})  [{state}]")
+    click.echo(f"{len(rows)} possible duplicate{'' if len(rows) == 1 else 's'}", err=True)
+
+
+def _decide_duplicate(workspace: Path, source_file: str, page: int, decision: str,
+                      reviewer: str) -> None:
+    with Workspace(workspace, create=False) as ws:
+        page_id = ws.page_id(source_file, page)
+        n = ws.decide_duplicate(page_id, decision, reviewer) if page_id is not None else 0
+    if not n:
+        raise q.NotFound(f"{source_file} page {page} is not the later form of a possible "
+                         "duplicate (see `formscan review duplicates`)")
+    click.echo(f"{source_file} p.{page}: {decision} (by {reviewer})")
+
+
+_reviewer = click.option("--reviewer", default=lambda: os.environ.get("USER") or getpass.getuser(),
+                         show_default="$USER", help="Name recorded with the decision.")
+
+
+@review.command("merge")
+@_workspace
+@click.argument("source_file")
+@click.argument("page", type=click.IntRange(min=1))
+@_reviewer
+def merge_cmd(workspace: Path, source_file: str, page: int, reviewer: str) -> None:
+    """The form SOURCE_FILE page PAGE is the same person as the earlier one: leave it out."""
+    _decide_duplicate(workspace, source_file, page, "merged", reviewer)
+
+
+@review.command("keep")
+@_workspace
+@click.argument("source_file")
+@click.argument("page", type=click.IntRange(min=1))
+@_reviewer
+def keep_cmd(workspace: Path, source_file: str, page: int, reviewer: str) -> None:
+    """The form SOURCE_FILE page PAGE is another person after all: keep both."""
+    _decide_duplicate(workspace, source_file, page, "kept", reviewer)

@@ -192,8 +192,12 @@ def purge_batches(ws: Workspace, batches: set[str], before: date | None = None,
             )
             db.execute(f"UPDATE pages SET image = NULL WHERE id IN ({in_batch})", (bp.batch,))
             db.execute(
-                f"UPDATE fields SET image = NULL, claimed_by = NULL, claimed_until = NULL "
-                f"WHERE page_id IN ({in_batch})", (bp.batch,))
+                f"UPDATE fields SET image = NULL, claimed_by = NULL, claimed_until = NULL, "
+                f"repairs = '' WHERE page_id IN ({in_batch})", (bp.batch,))
+            # Why two forms looked alike names the person (their e-mail, their name).
+            db.execute(
+                f"UPDATE duplicates SET why = '' WHERE page_a IN ({in_batch}) "
+                f"OR page_b IN ({in_batch})", (bp.batch, bp.batch))
             db.execute(
                 f"UPDATE fields AS f SET raw = '', machine_value = '', value = '' "
                 f"WHERE f.page_id IN ({in_batch}) AND {text_cond}", (bp.batch, *text_params))

@@ -64,6 +64,7 @@ $(FRA_MODEL):
 install: $(STAMP) $(FRA_MODEL)
 
 demo: install
+	@rm -rf $(OUT)/demo-workspace
 	@mkdir -p $(OUT)
 	$(VENV)/bin/formscan render-form --out $(OUT)/forms
 	$(VENV)/bin/formscan process samples/scans --workspace $(OUT)/demo-workspace --batch demo || true

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.imaging import shrink
+
 BLANK_INK_SHARE = 0.002  # share of dark pixels below which a page is a blank back side
 WORK_LONG_SIDE = 1000
 
@@ -16,7 +18,7 @@ def ink_share(img: np.ndarray) -> float:
     faint show-through of the other side do not count as writing.
     """
     k = WORK_LONG_SIDE / max(img.shape)
-    small = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else img
+    small = shrink(img, k)
     small = cv2.medianBlur(small, 3)
     bg = cv2.dilate(small, np.ones((15, 15), np.uint8))  # paper level, ink removed
     dark = (bg.astype(np.int16) - small.astype(np.int16)) > 70

@@ -39,7 +39,7 @@ ACCEPT = {
     FieldKind.CHOICE: 0.60,
     FieldKind.CHECKBOX: 0.60,
 }
-ALT_TRY_BELOW = 0.95  # Tesseract confidence below which the dots-cleared crop is read too
+ALT_TRY_BELOW = 0.85  # Tesseract confidence below which the dots-cleared crop is read too
 SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this surely
 SECOND_PAGE_MIN = TYPED_PAGE_TCONF  # on a page whose median field it reads this surely
 MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.imaging import shrink
 from pipeline.models import Registration
 from pipeline.render import blank_form
 from pipeline.template import MM_PER_INCH, Template
@@ -72,7 +73,7 @@ def _normalise(img: np.ndarray, template: Template) -> tuple[np.ndarray, float]:
     long_px = max(img.shape)
     target = max(template.size_px(WORK_DPI))
     k = target / long_px
-    small = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else img
+    small = shrink(img, k)
     if k >= 1:
         k = 1.0
     return _flatten(small), k
@@ -199,7 +200,7 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
         if fit.quality >= 0.95 and model == "similarity" and 0.85 <= _scale(to_ref) / k <= 1.15:
             break
         s = min(1.0, _scale(to_ref))  # so that the page is at about WORK_DPI before warping
-        pre = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else img
+        pre = shrink(img, s)
         rh, rw = ref.shape
         placed = cv2.warpPerspective(pre, to_ref @ np.diag([1 / s, 1 / s, 1.0]), (rw, rh),
                                      flags=cv2.INTER_LINEAR, borderValue=255)

@@ -10,7 +10,7 @@ import hashlib
 import math
 from collections.abc import Iterator
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -191,7 +191,7 @@ class Template(_Strict):
                 return f
         raise KeyError(field_id)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Stable identity of the template's content, for caches (lists make it unhashable)."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]

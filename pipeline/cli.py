@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pipeline.errors import ExitCode, FormscanError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pipeline.store import Workspace
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -107,6 +114,18 @@ def _out_option(f):
                         default=None, help="File to write (default: standard output).")(f)
 
 
+def _export_table(workspace: Path, output: Path | None,
+                  table: Callable[[Workspace], pd.DataFrame]) -> None:
+    """Write `table(workspace)` as CSV to `output`, or to standard output."""
+    from pipeline.export import write_csv
+    from pipeline.store import Workspace
+
+    with Workspace(workspace, create=False) as ws:
+        text = write_csv(table(ws), output)
+    if text is not None:
+        click.echo(text, nl=False)
+
+
 @export.command("attendees")
 @WORKSPACE
 @_out_option
@@ -137,13 +156,9 @@ def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
 @_out_option
 def export_fields(workspace: Path, output: Path | None) -> None:
     """One row per form page and field: value, confidence, status, reasons."""
-    from pipeline import export as ex
-    from pipeline.store import Workspace
+    from pipeline.export import fields_table
 
-    with Workspace(workspace, create=False) as ws:
-        text = ex.write_csv(ex.fields_table(ws), output)
-    if text is not None:
-        click.echo(text, nl=False)
+    _export_table(workspace, output, fields_table)
 
 
 @export.command("pages")
@@ -151,13 +166,9 @@ def export_fields(workspace: Path, output: Path | None) -> None:
 @_out_option
 def export_pages(workspace: Path, output: Path | None) -> None:
     """Every input page exactly once: form, blank, other or error (with the reason)."""
-    from pipeline import export as ex
-    from pipeline.store import Workspace
+    from pipeline.export import pages_table
 
-    with Workspace(workspace, create=False) as ws:
-        text = ex.write_csv(ex.pages_table(ws), output)
-    if text is not None:
-        click.echo(text, nl=False)
+    _export_table(workspace, output, pages_table)
 
 
 @export.command("summary")

@@ -7,12 +7,10 @@ a cluster node.
 
 from __future__ import annotations
 
-import io
 import time
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from pipeline import locate, marks, preprocess, validate
 from pipeline.models import (
@@ -286,7 +284,3 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     page_png = _jpeg(warp(page.image, reg, template, dpi=PAGE_VIEW_DPI))
     return PageResult(page.ref, page.sha256, PageKind.FORM, detail, reg, tuple(results),
                       page_png, timings)
-
-
-def png_to_array(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("L"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import WorkspaceError
-from pipeline.models import PageKind, PageResult, Status
+from pipeline.models import PageResult, Status
 
 DB_NAME = "formscan.db"
 IMAGES_DIR = "images"
@@ -462,21 +461,3 @@ class Workspace:
             "JOIN pages p ON p.id = f.page_id JOIN files fi ON fi.id = p.file_id "
             "WHERE p.kind = 'form' ORDER BY fi.source_file, p.page, f.id"
         ).fetchall()
-
-    def counts(self) -> dict[str, int]:
-        q = self.db.execute
-        out = {k.value: 0 for k in PageKind}
-        for kind, n in q("SELECT kind, COUNT(*) FROM pages GROUP BY kind"):
-            out[kind] = n
-        for status, n in q(
-            "SELECT f.status, COUNT(*) FROM fields f JOIN pages p ON p.id = f.page_id "
-            "WHERE p.kind = 'form' GROUP BY f.status"
-        ):
-            out[f"fields_{status}"] = n
-        out["files"] = q("SELECT COUNT(*) FROM files").fetchone()[0]
-        out["files_failed"] = q("SELECT COUNT(*) FROM files WHERE state='error'").fetchone()[0]
-        return out
-
-
-def claim_expiry(seconds: float = 120.0) -> float:
-    return time.time() + seconds

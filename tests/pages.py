@@ -6,6 +6,10 @@ pipeline.synth makes the realistic, varied pages; these isolate the reader.
 
 from __future__ import annotations
 
+import struct
+import zlib
+from pathlib import Path
+
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -79,3 +83,14 @@ def photo(img: np.ndarray, seed: int = 0) -> np.ndarray:
     out = cv2.warpPerspective(img, m, (w, h), borderValue=90)
     shade = np.linspace(0.85, 1.0, w)[None, :]
     return np.clip(out * shade + rng.normal(0, 5, out.shape), 0, 255).astype(np.uint8)
+
+
+def bomb_png(path: Path) -> Path:
+    """A real PNG whose header claims 50 000 x 50 000 pixels (a decompression bomb)."""
+    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = struct.pack(">II", 50_000, 50_000) + data[24:29]
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    path.write_bytes(bytes(data))
+    return path

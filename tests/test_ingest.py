@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from pypdf import PdfWriter
 
 from pipeline.errors import InputError
 from pipeline.ingest import Document, discover
+from tests.pages import bomb_png
 
 
 def _png(path: Path, w: int = 400, h: int = 600, value: int = 255) -> Path:
@@ -24,17 +23,6 @@ def _png(path: Path, w: int = 400, h: int = 600, value: int = 255) -> Path:
 def _pdf(path: Path, pages: int = 2) -> Path:
     imgs = [Image.fromarray(np.full((700, 500), 200 + i, np.uint8)) for i in range(pages)]
     imgs[0].save(path, save_all=True, append_images=imgs[1:], resolution=150)
-    return path
-
-
-def _bomb(path: Path) -> Path:
-    """A real PNG whose header claims 50 000 x 50 000 pixels."""
-    _png(path, 8, 8)
-    data = bytearray(path.read_bytes())
-    ihdr = struct.pack(">II", 50_000, 50_000) + data[24:29]
-    data[16:29] = ihdr
-    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    path.write_bytes(bytes(data))
     return path
 
 
@@ -103,7 +91,7 @@ def test_eml_attachments_become_pages(tmp_path: Path) -> None:
         (lambda p: _write(p.with_suffix(".png"), "hello, not an image"),
          "not an image PIL can read"),
         (lambda p: _png(p.with_suffix(".png"), 1, 1), "too small to be a page"),
-        (lambda p: _bomb(p.with_suffix(".png")), "decompression bomb"),
+        (lambda p: bomb_png(p.with_suffix(".png")), "decompression bomb"),
         (lambda p: _write(p.with_suffix(".pdf"), "just text"), "not a PDF"),
     ],
     ids=["empty png", "empty pdf", "text named png", "1x1 image", "bomb", "text named pdf"],

@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import sqlite3
-import struct
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from pypdf import PdfWriter
 from pipeline.cli import main
 from pipeline.ingest import Document
 from pipeline.store import DB_NAME, Workspace
-from tests.pages import FONT, filled_page, transform
+from tests.pages import FONT, bomb_png, filled_page, transform
 
 pytestmark = pytest.mark.tesseract
 
@@ -116,17 +115,6 @@ def flate_pdf(path: Path, images: list[np.ndarray], order: list[int], dpi: int =
     return path
 
 
-def _bomb(path: Path) -> Path:
-    """A real PNG whose header claims 50 000 x 50 000 pixels."""
-    Image.fromarray(np.full((8, 8), 255, np.uint8)).save(path)
-    data = bytearray(path.read_bytes())
-    ihdr = struct.pack(">II", 50_000, 50_000) + data[24:29]
-    data[16:29] = ihdr
-    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    path.write_bytes(bytes(data))
-    return path
-
-
 NON_UTF8 = os.fsdecode(b"Fran\xe7ois scan.png")  # a Latin-1 name, as from an old zip
 NON_UTF8_SHOWN = "Fran\\xe7ois scan.png"
 
@@ -163,7 +151,7 @@ def post_room(d: Path, template) -> dict[tuple[str, int], str]:
         PdfWriter().write(f)
     (d / "texte.png").write_text("hello, not an image")
     Image.fromarray(np.zeros((1, 1), np.uint8)).save(d / "minuscule.png")
-    _bomb(d / "bombe.png")
+    bomb_png(d / "bombe.png")
     (d / "lien cassé.png").symlink_to(d / "parti ailleurs.png")  # unreadable: dangling link
     os.mkfifo(d / "tube.png")  # unreadable: opening it would wait for a writer forever
     (d / "notes.txt").write_text("not a scan, skipped")

@@ -4,13 +4,15 @@ Left in, the dots wreck Tesseract ("Dupont" reads "DUDONE"). They are removed
 one connected component at a time, and only when a component is shaped like a
 leader dot, sits on the leader's row, and falls on the printed dot lattice
 (known from the blank reference, shifted by the locally measured offset).
-Dots touching a letter merge with it and are left alone, so the cleaning never
-bites into glyphs; a typed e-mail's "." keeps its place unless it lands exactly
-on a printed dot, where nobody could tell them apart.
+A dot touching a letter merges with it; a second crop clears those dots too
+(`LineCrop.alt`), keeping the strokes that run through them. A typed e-mail's
+"." keeps its place unless it lands exactly on a printed dot, where nobody
+could tell them apart.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +25,8 @@ from pipeline.template import MM_PER_INCH, Rect, Template, WritingLine
 DPI = 300
 PX_MM = DPI / MM_PER_INCH
 MIN_CONTRAST = 60  # grey levels between paper and ink below which a crop holds no writing
+STEM_DOTS = 3  # a vertical run this many dot sizes long is a stem, not a round letter's side
+SIDE_CONTACT = 0.33  # share of the ring around a dot beyond which ink on it is a letter's side
 TRIM_MARGIN = 10  # px kept around the ink: Tesseract reads better with a little white
 
 
@@ -33,10 +37,10 @@ class LineCrop:
     ink_px: int  # pixels of writing left after cleaning
     removed_dots: int
     dots_in_text: int  # lattice dots removed inside the text's span (the e-mail trap's risk)
-    # The same crop with the printed dots fused under letters cleared too; None
-    # when no dot touches the writing. Clearing bites the letters a little, so
-    # it is a second candidate to read, not a replacement (best of two: +4 points
-    # of typed fields exactly right where text sits on the dots).
+    # The same crop with the printed dots fused under letters cleared too (strokes
+    # running through a dot kept); None when no dot touches the writing. Typed
+    # text sitting on the dots reads better from it (86 -> 93 % of typed fields
+    # exactly right on a generated set); an e-mail's "." can go with it.
     alt: np.ndarray | None = None
 
 
@@ -87,28 +91,77 @@ def _ref_dots(template: Template, line: WritingLine) -> _RefDots:
 
 
 
-def _fused_dots(ink: np.ndarray, dots: _RefDots, fit_x: np.ndarray, fit_y: np.ndarray,
-                x0: float, x1: float) -> np.ndarray:
+def _fused_dots(ink: np.ndarray, letter: np.ndarray, dots: _RefDots, size: float,
+                fit_x: np.ndarray, fit_y: np.ndarray, x0: float, x1: float,
+                reach: int = 2) -> np.ndarray:
     """Pixels of printed dots fused to letters ("o" over a dot reads "a" or "q").
 
-    At each printed dot position inside the writing that ink covers, the dot's
-    own footprint (plus a pixel for misregistration) is cleared: a letter
-    crossing it loses those few pixels, which hurts far less than the blob.
+    At each printed dot position inside the writing that a letter covers, the
+    dot's disc is cleared except along the strokes that run through it: where
+    ink enters the disc from two sides, the straight band between the two
+    entries (as wide as the strokes) is kept. The bottom of an "o" survives,
+    the corner of a "b" is cut square, the blob hanging under them goes. A lone
+    "." is no letter, so an e-mail's dots are left to the lattice test.
     """
     out = np.zeros(ink.shape, bool)
-    half = int(np.ceil(dots.size / 2))
     h, w = ink.shape
+    r = size / 2 + 0.5
+    k = int(np.ceil(r)) + reach
+    yy, xx = np.mgrid[-k:k + 1, -k:k + 1]
+    dist = np.hypot(xx, yy)
+    disc = dist <= r
+    ring = (dist > r) & (dist <= r + reach)
+    ring_y, ring_x = np.nonzero(ring)
+    order = np.argsort(np.arctan2(ring_y - k, ring_x - k))
+    ring_y, ring_x = ring_y[order], ring_x[order]
     for x in dots.xs + np.polyval(fit_x, dots.xs):
         if not x0 <= x <= x1:
             continue
         y = dots.y + float(np.polyval(fit_y, x))
         cx, cy = round(float(x)), round(y)
-        xa, xb, ya, yb = cx - half, cx + half + 1, cy - half, cy + half + 1
-        if xa < 0 or ya < 0 or xb > w or yb > h:
+        xa, xb, ya, yb = cx - k, cx + k + 1, cy - k, cy + k + 1
+        if xa < 0 or ya < 0 or xb > w or yb > h or not ink[cy, cx]:
             continue
-        if ink[ya:yb, xa:xb].mean() >= 0.35:
-            out[ya:yb, xa:xb] = True
+        win = ink[ya:yb, xa:xb]
+        if win[disc].sum() < 0.35 * disc.sum() or not letter[ya:yb, xa:xb][win & disc].any():
+            continue
+        keep = np.zeros(win.shape, np.uint8)
+        for (ay, ax, aw), (by, bx, bw) in itertools.combinations(_entries(win, ring_y, ring_x), 2):
+            cv2.line(keep, (ax, ay), (bx, by), 1, max(1, round(min(aw, bw, 2 * r))))
+        out[ya:yb, xa:xb] |= disc & ~(keep.astype(bool) & win)
     return out
+
+
+def _entries(win: np.ndarray, ring_y: np.ndarray,
+             ring_x: np.ndarray) -> list[tuple[int, int, float]]:
+    """Where strokes enter a dot's disc: (y, x, width) of each run of ink around it."""
+    on = win[ring_y, ring_x]
+    if on.all() or not on.any():
+        return []
+    start = int(np.argmin(on))  # begin the circular walk off the ink
+    on, ys, xs = np.roll(on, -start), np.roll(ring_y, -start), np.roll(ring_x, -start)
+    runs, cur = [], []
+    for i, v in enumerate(on):
+        if v:
+            cur.append(i)
+        elif cur:
+            runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    out = []
+    for run in runs:
+        if len(run) > SIDE_CONTACT * len(on):
+            continue  # a letter's side touching the dot, not a stroke entering it
+        py, px = ys[run], xs[run]
+        width = float(np.hypot(py.max() - py.min(), px.max() - px.min())) + 1
+        out.append((round(float(py.mean())), round(float(px.mean())), width))
+    return out
+
+
+def _within_a_row(rows: np.ndarray) -> np.ndarray:
+    """rows[1:-1], each true when it or a neighbour is."""
+    return rows[:-2] | rows[1:-1] | rows[2:]
 
 
 def _robust_line(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -215,11 +268,12 @@ def clean_line(
     gone[1:] = remove[1:]
     clean = raw.copy()
     clean[cv2.dilate(gone[labels].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 255
-    fused = None
-    if not strict:
-        fused = _fused_dots(kept_mask, dots, fit_x, fit_y, x0, x1)
-        if not fused.any():
-            fused = None
+    # The dots' size as printed and scanned here: ink spread and blur fatten them.
+    size = float(np.median(ws[cand[is_leader[cand]]])) if is_leader.any() else dots.size
+    big = keep & (areas > 3 * dots.area)
+    fused = _fused_dots(kept_mask, big[labels], dots, max(dots.size, size), fit_x, fit_y, x0, x1)
+    if not fused.any():
+        fused = None
     ys, xs = np.nonzero(kept_mask)
     h, w = raw.shape
     y0, y1 = max(0, ys.min() - TRIM_MARGIN), min(h, ys.max() + TRIM_MARGIN + 1)

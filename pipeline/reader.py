@@ -37,7 +37,7 @@ ACCEPT = {
     FieldKind.CHOICE: 0.60,
     FieldKind.CHECKBOX: 0.60,
 }
-ALT_TRY_BELOW = 0.85  # Tesseract confidence below which the dots-cleared crop is read too
+ALT_TRY_BELOW = 0.85  # Tesseract confidence below which the line's other crop is read too
 SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this surely
 SECOND_PAGE_MIN = TYPED_PAGE_TCONF  # on a page whose median field it reads this surely
 MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
@@ -99,14 +99,20 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
             ev.t_confs.append(EMPTY_CONFIDENCE)
             continue
         whitelist = f.ocr.whitelist if f.ocr else None
-        reading = engine.read_line(c.clean, whitelist)
-        if c.alt is not None and reading.confidence < ALT_TRY_BELOW:
-            # Writing sits on the dots: also read it with the fused dots cleared,
-            # and keep whichever reading Tesseract is surer of.
-            other = engine.read_line(c.alt, whitelist)
-            if other.confidence > reading.confidence:
-                reading = other
-                ev.crops[-1] = c.alt
+        # Writing on the dots: the crop with the dots under the letters cleared
+        # reads better, except in an e-mail, where clearing a dot fused to a
+        # letter can take the address's own "." with it.
+        first, other = c.clean, c.alt
+        if c.alt is not None and f.kind != FieldKind.EMAIL:
+            first, other = c.alt, c.clean
+        reading = engine.read_line(first, whitelist)
+        ev.crops[-1] = first
+        if other is not None and reading.confidence < ALT_TRY_BELOW:
+            # Unsure: read the other crop too and keep whichever Tesseract is surer of.
+            retry = engine.read_line(other, whitelist)
+            if retry.confidence > reading.confidence:
+                reading = retry
+                ev.crops[-1] = other
         ev.t_lines.append(reading.text)
         ev.t_confs.append(reading.confidence)
     return ev

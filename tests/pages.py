@@ -33,8 +33,11 @@ MARKS = {"agent_collectivite": "oui", "participera": "oui", "dejeunera": "non"}
 
 
 def filled_page(template: Template, values: dict | None = None,
-                marks: dict | None = None) -> np.ndarray:
-    """The blank form at 300 dpi with typed values sitting on the leaders and crossed boxes."""
+                marks: dict | None = None, lift_mm: float = 1.0) -> np.ndarray:
+    """The blank form at 300 dpi with typed values `lift_mm` above the leaders and crossed boxes.
+
+    At 0 the letters sit right on the dots, as a typewriter puts them.
+    """
     values = PERSON if values is None else values
     marks = MARKS if marks is None else marks
     img = Image.fromarray(blank_form(template, 300).copy())
@@ -45,7 +48,7 @@ def filled_page(template: Template, values: dict | None = None,
         texts = v if isinstance(v, tuple) else (v,)
         for line, text in zip(lines, texts, strict=False):
             x = (line.leader.x_mm + 2) * PX
-            y = (line.leader.y_mm - 1.0) * PX
+            y = (line.leader.y_mm - lift_mm) * PX
             d.text((x, y), text, font=font, fill=0, anchor="ls")
     for fid, value in marks.items():
         for o in template.field(fid).options:

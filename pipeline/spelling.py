@@ -121,14 +121,15 @@ def _slug(text: str) -> list[str]:
     return [w for w in re.split(r"[^a-z]+", lexicon.fold(text)) if len(w) >= 3]
 
 
-def correct_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
-    """`mail` with dot swaps undone where the page's own names or a mailbox provider say so.
+def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str, list[str]]:
+    """`mail` with dot swaps undone where the page's own words or a mailbox provider say so.
 
     The e-mail is read from a crop that keeps the dots fused under letters (its
     own "." must survive), so its letters are swapped more often than the
-    names': "c.lecog@..." next to the nom "Lecoq" is "c.lecoq@...". A domain
-    without any "." that ends in a top-level domain lost its "." to the
-    leader-dot cleaning ("free" + "fr").
+    names': "c.lecog@..." next to the nom "Lecoq" is "c.lecoq@...", and
+    "@cambrailles.com" next to the structure "... des Combrailles" is
+    "@combrailles.com". A domain without any "." that ends in a top-level
+    domain lost its "." to the leader-dot cleaning ("free" + "fr").
     """
     local, at, domain = mail.rpartition("@")
     if not at:
@@ -137,12 +138,18 @@ def correct_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
     # Only a name the lexicons know can correct the e-mail: a misread name must
     # not spoil a well-read address.
     words = {w for n in names for w in _slug(n) if w in _proper()}
+    words |= {w for w in _slug(structure) if len(w) >= 5 and known(w.capitalize(), names=False)}
     for w in sorted(words, key=len, reverse=True):
         for i in range(len(local) - len(w) + 1):
             part = local[i:i + len(w)]
             if part != w and part not in _proper() and _swapped(part, w) > 0:
                 local = local[:i] + w + local[i + len(w):]
-                changes.append(f"{part} -> {w} (as the name on the form)")
+                changes.append(f"{part} -> {w} (as written elsewhere on the form)")
+        for i in range(len(domain) - len(w) + 1):
+            part = domain[i:i + len(w)]
+            if part != w and not known(part.capitalize(), names=False) and _swapped(part, w) > 0:
+                domain = domain[:i] + w + domain[i + len(w):]
+                changes.append(f"{part} -> {w} (as written elsewhere on the form)")
     if "." not in domain:
         for tld in _TLDS:
             if domain.endswith(tld) and len(domain) > len(tld) + 1:

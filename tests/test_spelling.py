@@ -62,6 +62,12 @@ def test_an_email_is_mended_from_the_names_on_the_form_and_known_providers(
     assert changes
 
 
+def test_an_email_domain_is_mended_from_the_structure_on_the_form() -> None:
+    fixed, _ = correct_email("x.cousin@cambrailles.com", ["Cousin", "Xavier"],
+                             "Communauté de communes des Combrailles")
+    assert fixed == "x.cousin@combrailles.com"
+
+
 def test_a_misread_name_does_not_spoil_a_well_read_email() -> None:
     assert correct_email("lecoq.marie@cantal.fr", ["Lecog", "Marie"]) == (
         "lecoq.marie@cantal.fr", [])

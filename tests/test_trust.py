@@ -36,8 +36,9 @@ def _trusting_model() -> Model:
 
 
 def _decide(fid: str, kind: FieldKind, tess: str, second: str, conf: float = 0.97,
-            page: dict[str, str] | None = None, model: Model | None = None) -> FieldResult:
-    ev = TextEvidence(fid, kind, [tess], [conf], [second], [0.95])
+            page: dict[str, str] | None = None, model: Model | None = None,
+            ink_px: int = 0) -> FieldResult:
+    ev = TextEvidence(fid, kind, [tess], [conf], [second], [0.95], ink_px=ink_px)
     f = type("F", (), {"id": fid, "lines": [], "kind": kind})()
     page_img = np.full((50, 50), 255, np.uint8)
     ctx = {"page_tconf": 0.95, "page_agree": 1.0}
@@ -58,6 +59,17 @@ def test_a_confident_misreading_the_second_engine_disputes_goes_to_review() -> N
     assert Reason.LOW_CONFIDENCE in disputed.reasons
     agreed = _decide("structure", FieldKind.TEXT, "Mairie de la Roche", "Mairie de la Roche")
     assert agreed.status == Status.ACCEPTED
+
+
+def test_nothing_read_from_an_area_with_writing_is_not_accepted_as_empty() -> None:
+    page = {"nom": "Dupont", "prenom": "Jean", "telephone": ""}
+    assert _decide("telephone", FieldKind.PHONE, "", "", page=page).status == Status.ACCEPTED
+    unread = _decide("telephone", FieldKind.PHONE, "", "", page=page, ink_px=900)
+    assert unread.status == Status.REVIEW
+
+
+def test_a_cedilla_starting_a_name_is_not_accepted() -> None:
+    assert _decide("nom", FieldKind.TEXT, "Çarre", "Carre").status == Status.REVIEW
 
 
 def test_agreement_ignores_accents_and_keeps_tesseracts_accented_text() -> None:

@@ -47,6 +47,7 @@ class TextEvidence:
     r_lines: list[str] = field(default_factory=list)  # empty when the second engine did not run
     r_confs: list[float] = field(default_factory=list)
     dots_in_text: int = 0
+    ink_px: int = 0  # writing found in the field's area, whatever was read from it
     words: bool = False  # ordinary words, where a dictionary may undo dot-caused letter swaps
     crops: list = field(default_factory=list)  # cleaned line images, for the second engine
 
@@ -70,12 +71,12 @@ class TextEvidence:
 
 
 def canonical(kind: FieldKind, raw: str, words: bool = False,
-              names: Sequence[str] = ()) -> validate.Checked:
+              names: Sequence[str] = (), structure: str = "") -> validate.Checked:
     """The validated value in the form it is stored, for any kind of text field.
 
-    `words`: undo dot-caused letter swaps with the dictionary; `names` (the
-    page's nom and prénom, for an e-mail): with those names and the mailbox
-    providers' domains.
+    `words`: undo dot-caused letter swaps with the dictionary; `names` and
+    `structure` (the page's readings, for an e-mail): with those and the
+    mailbox providers' domains.
     """
     checked = validate.check_value(kind, raw)
     changes: list[str] = []
@@ -83,7 +84,7 @@ def canonical(kind: FieldKind, raw: str, words: bool = False,
         value, changes = spelling.correct(checked.value)
         checked = validate.Checked(value, checked.ok, checked.repairs, checked.problem)
     elif kind == FieldKind.EMAIL and names and checked.value:
-        value, changes = spelling.correct_email(checked.value, list(names))
+        value, changes = spelling.correct_email(checked.value, list(names), structure)
         if changes:
             again = validate.check_email(value)
             checked = validate.Checked(again.value, again.ok,
@@ -112,7 +113,8 @@ def second_text(evidence: TextEvidence) -> str:
 
 
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
-_BAD_CEDILLA = re.compile(r"[çÇ](?![aouâôûAOUÂÔÛ])")
+# A ç before e, i or a consonant, or starting a word: a dot under a "c".
+_BAD_CEDILLA = re.compile(r"[çÇ](?![aouâôûAOUÂÔÛ])|\b[çÇ]")
 
 
 _GLUED_DOT = re.compile(r"[^\W\d_]\.(?:[^\W\d_]|$)")
@@ -121,9 +123,9 @@ _GLUED_DOT = re.compile(r"[^\W\d_]\.(?:[^\W\d_]|$)")
 def impossible_spelling(text: str, fid: str = "") -> bool:
     """Readings no careful person writes, left by OCR slips or leader residue.
 
-    A ç before e, i or a consonant (Tesseract's cedilla on a plain c); a dot glued
-    between two words or ending a word ("services.en", "Élu.": leader residue);
-    a name without the accents of its usual spelling ("Gregoire").
+    A ç before e, i or a consonant or starting a word (a dot under a plain c); a
+    dot glued between two words or ending a word ("services.en", "Élu.": leader
+    residue); a name without the accents of its usual spelling ("Gregoire").
     """
     if _BAD_CEDILLA.search(text):
         return True
@@ -241,7 +243,8 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
     raws = [(TESS, t_raw)] + ([(SECOND, second_text(ev))] if ev.ran_second else [])
     for source, raw in raws:
         checked = canonical(ev.kind, raw, ev.words,
-                            [page_values.get("nom", ""), page_values.get("prenom", "")])
+                            [page_values.get("nom", ""), page_values.get("prenom", "")],
+                            page_values.get("structure", ""))
         value = checked.value
         letters = [c for c in value if c.isalpha()]
         cross, domain = cross_evidence(ev.field, value, page_values)
@@ -251,7 +254,9 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
             "valid": float(checked.ok), "repaired": float(bool(checked.repairs)),
             "lex": lexicon_score(ev.field, ev.kind, value), "cross": cross, "domain": domain,
             "accent_loss": float(source == SECOND and any(c in NOT_IN_SECOND for c in t_raw)),
-            "dup": float(has_duplicate_word(raw) or impossible_spelling(value, ev.field)),
+            # an empty reading of an area with writing in it is no reading at all
+            "dup": float(has_duplicate_word(raw) or impossible_spelling(value, ev.field)
+                         or (not value and ev.ink_px > 0)),
             "empty": float(not value),
             "caps": float(bool(letters) and all(c.isupper() for c in letters)),
             "len": math.log1p(len(value)), "dots": float(ev.dots_in_text > 0),

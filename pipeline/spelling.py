@@ -23,6 +23,9 @@ SWAPS = {
 }
 MAX_SWAPS = 2
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_ODD_CEDILLA = re.compile(r"^ç|ç(?![aouâôû])")
+# "12 his": the "b" of a street number's "bis" with a dot under it.
+_HIS = re.compile(r"(?<=\d )his\b")
 
 
 @cache
@@ -43,13 +46,14 @@ def _proper() -> frozenset[str]:
 def known(word: str, names: bool = True) -> bool:
     """In the dictionary, or (capitalised) a place or, with `names`, a person's name.
 
-    A capitalised word is known without its accents but never with a cedilla,
-    which is what a dot under a "c" looks like; a lower-case one in running
-    text must be an ordinary word ("his" is a surname too).
+    A capitalised word is known without its accents but not with a cedilla
+    where French never writes one (before e or i, or first: a dot under a
+    "c"); a lower-case one in running text must be an ordinary word ("his" is
+    a surname too).
     """
     if word.lower() in lexicon.french_words():
         return True
-    if not word[0].isupper() or "ç" in word.lower():
+    if not word[0].isupper() or _ODD_CEDILLA.search(word.lower()):
         return False
     return lexicon.fold(word) in (_proper() if names else _places())
 
@@ -91,7 +95,11 @@ def correct(text: str) -> tuple[str, list[str]]:
         changes.append(f"{word} -> {best}")
         return best
 
-    return _WORD.sub(fix, text), changes
+    text = _WORD.sub(fix, text)
+    if _HIS.search(text):
+        text = _HIS.sub("bis", text)
+        changes.append("his -> bis (after a street number)")
+    return text, changes
 
 
 # The big French and international mailbox providers: a misread letter in one

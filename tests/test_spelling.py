@@ -36,6 +36,7 @@ def test_a_swap_that_leaves_no_word_is_undone_and_recorded(read: str, meant: str
         "Mairie de Brioude",
         "1 rue Francisque Lafave",  # unknown street name: nothing unique to swap it to
         "7 rue Blatin",  # a swap away from the surname Blotin, which is no correction
+        "Saint-Pourçain-sur-Sioule",  # a real cedilla, before an "a"
         "Chargée de mission LEADER",
         "Communauté de communes du Haut-Allier",
         "104 bis boulevard du 8 mai 1945",

@@ -140,6 +140,24 @@ def test_threshold_needs_enough_examples_and_holds_the_bound() -> None:
     assert 0.6 < t <= 0.999
 
 
+def test_a_field_with_enough_examples_gets_its_own_threshold_else_the_pooled_one() -> None:
+    from pipeline.trust.fitting import pooled_thresholds
+
+    sure, few, risky = Counts(), Counts(), Counts()
+    for _ in range(300):
+        sure.add(0.72, True)  # right at a modest probability, many times over
+        risky.add(0.97, True)
+    for _ in range(5):
+        risky.add(0.85, False)  # wrong below 0.9
+    for _ in range(40):
+        few.add(0.99, True)  # too few to say anything alone
+    t = pooled_thresholds({"adresse": {"typed": sure}, "nom": {"typed": risky},
+                           "mail": {"typed": few}})
+    assert t["adresse"]["typed"] <= 0.72  # its own examples justify a low threshold
+    assert 0.85 < t["nom"]["typed"] <= 0.97  # raised above its own errors
+    assert t["mail"]["typed"] < NEVER  # the pooled threshold, its own examples agreeing
+
+
 def _workspace_with_reviews(root: Path) -> None:
     """30 reviewed 'nom' fields at confidence 0.95, all confirmed: evidence for accepting."""
     with Workspace(root) as ws:

@@ -125,13 +125,14 @@ def impossible_spelling(text: str, fid: str = "") -> bool:
 
     A ç before e, i or a consonant or starting a word (a dot under a plain c); a
     dot glued between two words or ending a word ("services.en", "Élu.": leader
-    residue); a name without the accents of its usual spelling ("Gregoire").
+    residue); a name without the accents of its usual spelling ("Gregoire"), or
+    with a cedilla it never has ("Luças").
     """
     if _BAD_CEDILLA.search(text):
         return True
     if fid in ("nom", "prenom", "structure", "fonction") and _GLUED_DOT.search(text):
         return True
-    return fid in ("nom", "prenom") and lexicon.lost_accents(text)
+    return fid in ("nom", "prenom") and (lexicon.lost_accents(text) or lexicon.odd_cedilla(text))
 
 
 def has_duplicate_word(text: str) -> bool:

@@ -153,6 +153,17 @@ def lost_accents(text: str) -> bool:
     return False
 
 
+def odd_cedilla(text: str) -> bool:
+    """A name read with a ç its usual spelling does not have ("Luças"): a dot under a "c"."""
+    spellings = name_spellings()
+    for word in re.split(r"[\s-]+", text):
+        if "ç" in word.lower():
+            usual = spellings.get(_key(word))
+            if usual and "ç" not in usual.lower():
+                return True
+    return False
+
+
 @cache
 def communes() -> frozenset[str]:
     """Folded names (and alternate spellings) of French places with 500+ inhabitants."""

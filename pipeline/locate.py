@@ -139,21 +139,15 @@ def _entries(win: np.ndarray, ring_y: np.ndarray,
     if on.all() or not on.any():
         return []
     start = int(np.argmin(on))  # begin the circular walk off the ink
-    on, ys, xs = np.roll(on, -start), np.roll(ring_y, -start), np.roll(ring_x, -start)
-    runs, cur = [], []
-    for i, v in enumerate(on):
-        if v:
-            cur.append(i)
-        elif cur:
-            runs.append(cur)
-            cur = []
-    if cur:
-        runs.append(cur)
+    order = np.roll(np.arange(len(on)), -start)
+    step = np.diff(on[order].astype(np.int8), append=np.int8(0))
+    firsts = np.flatnonzero(step == 1) + 1
+    lasts = np.flatnonzero(step == -1)
     out = []
-    for run in runs:
-        if len(run) > SIDE_CONTACT * len(on):
+    for i, j in zip(firsts, lasts, strict=True):
+        if j - i + 1 > SIDE_CONTACT * len(on):
             continue  # a letter's side touching the dot, not a stroke entering it
-        py, px = ys[run], xs[run]
+        py, px = ring_y[order[i:j + 1]], ring_x[order[i:j + 1]]
         width = float(np.hypot(py.max() - py.min(), px.max() - px.min())) + 1
         out.append((round(float(py.mean())), round(float(px.mean())), width))
     return out

@@ -107,13 +107,16 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         if c.alt is not None and f.kind != FieldKind.EMAIL:
             first, other = c.alt, c.clean
         reading = engine.read_line(first, whitelist)
-        ev.crops[-1] = first
+        used = first
         if other is not None and reading.confidence < ALT_TRY_BELOW:
             # Unsure: read the other crop too and keep whichever Tesseract is surer of.
             retry = engine.read_line(other, whitelist)
             if retry.confidence > reading.confidence:
-                reading = retry
-                ev.crops[-1] = other
+                reading, used = retry, other
+        # The second engine reads the same crop, except in an e-mail: there it
+        # gets the one with the fused dots cleared, so that both engines agreeing
+        # cannot come from the same dot read as part of a letter ("cc-" as "ce-").
+        ev.crops[-1] = c.alt if f.kind == FieldKind.EMAIL and c.alt is not None else used
         ev.t_lines.append(reading.text)
         ev.t_confs.append(reading.confidence)
     return ev

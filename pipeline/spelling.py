@@ -165,6 +165,12 @@ def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str
                 changes.append(f"{domain} -> {fixed} (a domain needs its dot)")
                 domain = fixed
                 break
+    head, dot, tld = domain.rpartition(".")
+    if dot and any(ch.isdigit() for ch in tld):  # "63.0rg": no top-level domain has digits
+        fixed = tld.translate(str.maketrans("015", "ols"))
+        if fixed in _TLDS:
+            changes.append(f"{tld} -> {fixed} (a top-level domain has no digits)")
+            domain = f"{head}.{fixed}"
     if domain not in WEBMAIL:
         near = [d for d in WEBMAIL if _swapped(domain, d) > 0]
         if len(near) == 1:

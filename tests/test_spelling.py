@@ -54,6 +54,7 @@ def test_known_or_unknowable_words_are_left_as_read(text: str) -> None:
          "moreno.jean-francois@cr-auvergne.fr"),
         ("louis.wagner@freefr", ["Wagner", "Louis"], "louis.wagner@free.fr"),
         ("antoine.devaux@wanadao.fr", ["Devaux", "Antoine"], "antoine.devaux@wanadoo.fr"),
+        ("noel.lemoine@foyersruraux63.0rg", ["Lemoine", "Noël"], "noel.lemoine@foyersruraux63.org"),
     ],
 )
 def test_an_email_is_mended_from_the_names_on_the_form_and_known_providers(

@@ -38,6 +38,7 @@ ACCEPT = {
     FieldKind.CHECKBOX: 0.60,
 }
 ALT_TRY_BELOW = 0.85  # Tesseract confidence below which the line's other crop is read too
+ALT_TRY_ABOVE = 0.5  # ... and above which: lower, Tesseract is not reading it at all (handwriting)
 SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this surely
 SECOND_PAGE_MIN = TYPED_PAGE_TCONF  # on a page whose median field it reads this surely
 MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
@@ -108,7 +109,7 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
             first, other = c.alt, c.clean
         reading = engine.read_line(first, whitelist)
         used = first
-        if other is not None and reading.confidence < ALT_TRY_BELOW:
+        if other is not None and ALT_TRY_ABOVE <= reading.confidence < ALT_TRY_BELOW:
             # Unsure: read the other crop too and keep whichever Tesseract is surer of.
             retry = engine.read_line(other, whitelist)
             if retry.confidence > reading.confidence:

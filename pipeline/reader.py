@@ -109,7 +109,10 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
             first, other = c.alt, c.clean
         reading = engine.read_line(first, whitelist)
         used = first
-        if other is not None and ALT_TRY_ABOVE <= reading.confidence < ALT_TRY_BELOW:
+        # (An e-mail's first crop keeps the fused dots: there a low confidence is
+        # as likely the dots as writing Tesseract cannot read.)
+        floor = 0.0 if f.kind == FieldKind.EMAIL else ALT_TRY_ABOVE
+        if other is not None and floor <= reading.confidence < ALT_TRY_BELOW:
             # Unsure: read the other crop too and keep whichever Tesseract is surer of.
             retry = engine.read_line(other, whitelist)
             if retry.confidence > reading.confidence:

@@ -25,7 +25,6 @@ from pipeline.template import MM_PER_INCH, Rect, Template, WritingLine
 DPI = 300
 PX_MM = DPI / MM_PER_INCH
 MIN_CONTRAST = 60  # grey levels between paper and ink below which a crop holds no writing
-STEM_DOTS = 3  # a vertical run this many dot sizes long is a stem, not a round letter's side
 SIDE_CONTACT = 0.33  # share of the ring around a dot beyond which ink on it is a letter's side
 TRIM_MARGIN = 10  # px kept around the ink: Tesseract reads better with a little white
 
@@ -151,11 +150,6 @@ def _entries(win: np.ndarray, ring_y: np.ndarray,
         width = float(np.hypot(py.max() - py.min(), px.max() - px.min())) + 1
         out.append((round(float(py.mean())), round(float(px.mean())), width))
     return out
-
-
-def _within_a_row(rows: np.ndarray) -> np.ndarray:
-    """rows[1:-1], each true when it or a neighbour is."""
-    return rows[:-2] | rows[1:-1] | rows[2:]
 
 
 def _robust_line(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -127,7 +127,7 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
 
 
 def _second_opinion(ev: TextEvidence, f: FormField, second: RapidRecogniser) -> None:
-    """The cascade's second step: the other engine on the same cleaned crops."""
+    """The cascade's second step: the other engine on the crops `_gather_text` chose for it."""
     for crop in ev.crops:
         if crop.size == 0:
             ev.r_lines.append("")

@@ -5,7 +5,8 @@ into "h", "p" into "n". In ordinary words (a structure, a job title, a street)
 such a reading is rarely a word, and exactly one word lies one or two of those
 swaps away: "loçal" -> "local", "Livradais" -> "Livradois". Only those swaps are
 tried, and only when the result is unique, so a word the dictionary does not
-know (a surname, a lieu-dit) is left as read. Names and e-mails never come here.
+know (a surname, a lieu-dit) is left as read. Names are never corrected; an
+e-mail only from the words on its own page and the big mailbox providers.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ SWAPS = {
 }
 MAX_SWAPS = 2
 _WORD = re.compile(r"[^\W\d_]{3,}")
-_ODD_CEDILLA = re.compile(r"^ç|ç(?![aouâôû])")
+# A ç before e, i or a consonant, or starting a word: a dot under a "c".
+ODD_CEDILLA = re.compile(r"\b[çÇ]|[çÇ](?![aouâôûAOUÂÔÛ])")
 # "12 his": the "b" of a street number's "bis" with a dot under it.
 _HIS = re.compile(r"(?<=\d )his\b")
 
@@ -53,7 +55,7 @@ def known(word: str, names: bool = True) -> bool:
     """
     if word.lower() in lexicon.french_words():
         return True
-    if not word[0].isupper() or _ODD_CEDILLA.search(word.lower()):
+    if not word[0].isupper() or ODD_CEDILLA.search(word):
         return False
     return lexicon.fold(word) in (_proper() if names else _places())
 

@@ -79,20 +79,18 @@ def canonical(kind: FieldKind, raw: str, words: bool = False,
     mailbox providers' domains.
     """
     checked = validate.check_value(kind, raw)
-    changes: list[str] = []
-    if words and checked.value:
-        value, changes = spelling.correct(checked.value)
-        checked = validate.Checked(value, checked.ok, checked.repairs, checked.problem)
-    elif kind == FieldKind.EMAIL and names and checked.value:
-        value, changes = spelling.correct_email(checked.value, list(names), structure)
-        if changes:
-            again = validate.check_email(value)
-            checked = validate.Checked(again.value, again.ok,
-                                       (*checked.repairs, *again.repairs), again.problem)
+    value, changes = checked.value, []
+    if words and value:
+        value, changes = spelling.correct(value)
+    elif kind == FieldKind.EMAIL and names and value:
+        value, changes = spelling.correct_email(value, list(names), structure)
     if changes:
-        checked = validate.Checked(checked.value, checked.ok,
-                                   (*checked.repairs, *(f"spelling: {c}" for c in changes)),
-                                   checked.problem)
+        # a mended e-mail is checked again: a restored dot can make it valid
+        again = validate.check_email(value) if kind == FieldKind.EMAIL else \
+            validate.Checked(value, checked.ok, (), checked.problem)
+        checked = validate.Checked(again.value, again.ok,
+                                   (*checked.repairs, *again.repairs,
+                                    *(f"spelling: {c}" for c in changes)), again.problem)
     if kind == FieldKind.ADDRESS and checked.value:
         return validate.Checked(validate.canonical_address(checked.value), checked.ok,
                                 checked.repairs, checked.problem)
@@ -113,8 +111,6 @@ def second_text(evidence: TextEvidence) -> str:
 
 
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
-# A ç before e, i or a consonant, or starting a word: a dot under a "c".
-_BAD_CEDILLA = re.compile(r"[çÇ](?![aouâôûAOUÂÔÛ])|\b[çÇ]")
 
 
 _GLUED_DOT = re.compile(r"[^\W\d_]\.(?:[^\W\d_]|$)")
@@ -128,7 +124,7 @@ def impossible_spelling(text: str, fid: str = "") -> bool:
     residue); a name without the accents of its usual spelling ("Gregoire"), or
     with a cedilla it never has ("Luças").
     """
-    if _BAD_CEDILLA.search(text):
+    if spelling.ODD_CEDILLA.search(text):
         return True
     if fid in ("nom", "prenom", "structure", "fonction") and _GLUED_DOT.search(text):
         return True

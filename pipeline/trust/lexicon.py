@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,13 +94,19 @@ def _cached(name: str, package: str, build: Callable[[], Any]) -> Any:
         version = importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         version = "?"
-    path = _cache_dir() / f"lexicon-{name}-{package}-{version}.pickle"
+    return _pickled(_cache_dir() / f"lexicon-{name}-{package}-{version}.pickle", build)
+
+
+def _pickled(path: Path, build: Callable[[], Any]) -> Any:
+    """`build()`, kept in `path`; an empty result (its source missing) is not kept."""
     try:
         with path.open("rb") as f:
             return pickle.load(f)
     except (OSError, pickle.PickleError, EOFError):
         pass
     value = build()
+    if not value:
+        return value
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -138,30 +144,29 @@ def _build_spellings() -> dict[str, str]:
     return out
 
 
+def _usual(text: str) -> Iterator[tuple[str, str]]:
+    """(word as read, its usual spelling) for each word of `text` the name lists know."""
+    spellings = name_spellings()
+    for word in re.split(r"[\s-]+", text):
+        usual = spellings.get(_key(word))
+        if usual:
+            yield word, usual
+
+
 def lost_accents(text: str) -> bool:
     """A name read without the accents its usual spelling has ("Gregoire" for "Grégoire").
 
     Tesseract drops accents confidently and the second engine cannot tell (its
     alphabet lacks most of them, and agreement folds them away).
     """
-    spellings = name_spellings()
-    for word in re.split(r"[\s-]+", text):
-        usual = spellings.get(_key(word))
-        if usual and usual.lower() != word.lower() and fold(usual) == fold(word) \
-                and not any(c != fold(c, case=False) for c in word):
-            return True
-    return False
+    return any(usual.lower() != word.lower() and fold(usual) == fold(word)
+               and not any(c != fold(c, case=False) for c in word)
+               for word, usual in _usual(text))
 
 
 def odd_cedilla(text: str) -> bool:
     """A name read with a ç its usual spelling does not have ("Luças"): a dot under a "c"."""
-    spellings = name_spellings()
-    for word in re.split(r"[\s-]+", text):
-        if "ç" in word.lower():
-            usual = spellings.get(_key(word))
-            if usual and "ç" not in usual.lower():
-                return True
-    return False
+    return any("ç" in word.lower() and "ç" not in usual.lower() for word, usual in _usual(text))
 
 
 @cache
@@ -212,23 +217,8 @@ def french_words() -> frozenset[str]:
 
     model = Path(tessdata_dir()) / f"{LANG}.traineddata"
     st = model.stat()
-    path = _cache_dir() / f"lexicon-words-{LANG}-{st.st_size}-{int(st.st_mtime)}.pickle"
-    try:
-        with path.open("rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.PickleError, EOFError):
-        pass
-    words = _extract_words(model)
-    if words:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(words, f, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(path)
-        except OSError:
-            pass
-    return words
+    return _pickled(_cache_dir() / f"lexicon-words-{LANG}-{st.st_size}-{int(st.st_mtime)}.pickle",
+                    lambda: _extract_words(model))
 
 
 def _extract_words(model: Path) -> frozenset[str]:

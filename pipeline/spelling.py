@@ -31,7 +31,7 @@ _HIS = re.compile(r"(?<=\d )his\b")
 
 
 @cache
-def _places() -> frozenset[str]:
+def places() -> frozenset[str]:
     """Folded words of French place names."""
     return frozenset(w for key in lexicon.communes() for w in key.split())
 
@@ -39,7 +39,7 @@ def _places() -> frozenset[str]:
 @cache
 def _proper() -> frozenset[str]:
     """Folded words of places and people's names: known, though not in the dictionary."""
-    words = set(_places())
+    words = set(places())
     words.update(k for k in lexicon.first_names() if " " not in k)
     words.update(k for k in lexicon.surnames() if " " not in k)
     return frozenset(words)
@@ -57,19 +57,20 @@ def known(word: str, names: bool = True) -> bool:
         return True
     if not word[0].isupper() or ODD_CEDILLA.search(word):
         return False
-    return lexicon.fold(word) in (_proper() if names else _places())
+    return lexicon.fold(word) in (_proper() if names else places())
 
 
 def _variants(word: str) -> set[str]:
-    spots = [i for i, c in enumerate(word) if c in SWAPS or c.lower() in SWAPS]
+    # A capital takes only the capitals' swaps: the lower-case ones come from the
+    # shapes of small letters ("CAUE" is not "CANE").
+    spots = [i for i, c in enumerate(word) if c in SWAPS]
     out: set[str] = set()
     for n in range(1, MAX_SWAPS + 1):
         for where in itertools.combinations(spots, n):
             choices = []
             for i in where:
                 c = word[i]
-                subs = SWAPS.get(c) or SWAPS[c.lower()]
-                choices.append([s.upper() if c.isupper() else s for s in subs])
+                choices.append(list(SWAPS[c]))
             for pick in itertools.product(*choices):
                 chars = list(word)
                 for i, s in zip(where, pick, strict=True):

@@ -40,6 +40,7 @@ def test_a_swap_that_leaves_no_word_is_undone_and_recorded(read: str, meant: str
         "Chargée de mission LEADER",
         "Communauté de communes du Haut-Allier",
         "104 bis boulevard du 8 mai 1945",
+        "CAUE du Puy-de-Dôme",  # capitals: a lower-case swap would make it "CANE" (a duck)
     ],
 )
 def test_known_or_unknowable_words_are_left_as_read(text: str) -> None:

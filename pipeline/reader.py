@@ -12,7 +12,8 @@ import time
 import cv2
 import numpy as np
 
-from pipeline import locate, marks, preprocess, validate
+from pipeline import locate, marks, preprocess, suggest, validate
+from pipeline.imaging import baseline_wobble
 from pipeline.models import (
     FieldResult,
     PageImage,
@@ -39,7 +40,10 @@ ACCEPT = {
 }
 ALT_TRY_BELOW = 0.85  # Tesseract confidence below which the line's other crop is read too
 ALT_TRY_ABOVE = 0.5  # ... and above which: lower, Tesseract is not reading it at all (handwriting)
-SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this surely
+SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this surely,
+# except an e-mail or a phone number: Tesseract is unsure of most well-read ones
+# (no dictionary word in them), and their format already gates the second read.
+SECOND_ANY_CONF = (FieldKind.EMAIL, FieldKind.PHONE)
 SECOND_PAGE_MIN = TYPED_PAGE_TCONF  # on a page whose median field it reads this surely
 MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
 EMPTY_CONFIDENCE = 0.97  # a writing area with no ink in it
@@ -94,6 +98,9 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
     for line in f.lines:
         c = locate.clean_line(page, template, line, strict=f.kind == FieldKind.EMAIL)
         ev.crops.append(c.clean)
+        wobble = baseline_wobble(c.clean)
+        if wobble is not None:
+            ev.wobble.append(wobble)
         ev.dots_in_text += c.dots_in_text
         ev.ink_px += c.ink_px
         if c.clean.size == 0:
@@ -142,11 +149,18 @@ def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
     """The cascade: the second engine reads only what it could help to accept.
 
     Tesseract alone never earns acceptance, but a field that fails its format,
-    that Tesseract reads unsurely, or that lies on a page read unsurely (which
-    the model treats as handwriting) goes to a reviewer whatever the second
-    engine says: reading it again would only cost time (~2x Tesseract's).
+    that Tesseract reads unsurely (an e-mail or phone aside), or that lies on a
+    page read unsurely (handwriting, mostly) goes to a reviewer whatever the
+    second engine says: reading it again would only cost time (~2x Tesseract's).
     """
-    if not any(ev.t_lines) or ev.tconf < SECOND_FIELD_MIN or page_tconf < SECOND_PAGE_MIN:
+    if not any(ev.t_lines):
+        return False
+    if f.kind == FieldKind.PHONE:
+        # Always: on handwriting the second engine reads digits better than
+        # Tesseract (a better suggestion for the reviewer), and it is one short line.
+        return True
+    unsure = ev.tconf < SECOND_FIELD_MIN and f.kind not in SECOND_ANY_CONF
+    if unsure or page_tconf < SECOND_PAGE_MIN:
         return False
     raw = "\n".join(ev.t_lines) if f.kind == FieldKind.ADDRESS else ev.t_lines[0]
     return validate.check_value(f.kind, raw).ok
@@ -174,9 +188,14 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     repairs = list(checked.repairs)
     if best.source != TESS and best.raw != ev.raw(TESS):
         repairs.append(f"suggested from the second engine's reading {best.raw!r}")
+    value = checked.value
+    if reasons and style == "hand":
+        # Only for a reviewer to confirm: snapped words are never accepted.
+        value, changes = suggest.suggest(f.id, value)
+        repairs.extend(f"suggestion: {c}" for c in changes)
     return FieldResult(
         field=f.id,
-        value=checked.value,
+        value=value,
         raw=ev.raw(TESS),
         confidence=round(conf, 3),
         status=Status.REVIEW if reasons else Status.ACCEPTED,
@@ -265,15 +284,18 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
         for f in template.fields:
             if f.id in evidence and _needs_second(evidence[f.id], f, page_tconf):
                 _second_opinion(evidence[f.id], f, second)
-            elif f.id in evidence:
+            elif f.id in evidence and not any(evidence[f.id].t_lines):
+                # Nothing written: there is nothing for the second engine to dispute.
                 ev = evidence[f.id]
                 ev.r_lines = list(ev.t_lines)
                 ev.r_confs = [EMPTY_CONFIDENCE] * len(ev.t_lines)
+            # Otherwise the field was not read twice, and its evidence says so:
+            # a copy of Tesseract's reading would count as the engines agreeing.
     timings["second"] = time.perf_counter() - s
     s = time.perf_counter()
     model = load_model()
     ctx = page_context(list(evidence.values()))
-    style = guess_style(ctx["page_tconf"], ctx["page_agree"])
+    style = guess_style(ctx["page_tconf"], ctx["page_agree"], ctx["page_wobble"])
     page_values = {fid: ev.raw(TESS) for fid, ev in evidence.items()}
     for f in template.fields:
         if f.id in evidence:

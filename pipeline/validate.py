@@ -47,6 +47,10 @@ _END_JUNK = [
     re.compile(rf"\s+{_STRAY}$"),  # "Dupont ."
     re.compile(r"^[.,;:_]+"),  # ".Dupont" - nothing legitimately starts so
     re.compile(r"[,;:_]+$"),  # "Dupont:" - a final '.' is kept: it may end an abbreviation
+    # a last "word" with no letter or digit in it: fax specks, a border ("Massiac
+    # ' | ; | (", "Riom '°"); a closing bracket is kept. (Not a first one: "| place"
+    # is more likely a street number misread than a speck.)
+    re.compile(r"\s+[^\w\s)]{1,3}$"),
 ]
 
 
@@ -91,6 +95,9 @@ def _normal_email(address: str) -> str:
     return validate_email(address, check_deliverability=False).normalized.lower()
 
 
+_ONE_GAP = re.compile(r"^[\w-]+ [\w-]+$")
+
+
 def check_email(raw: str) -> Checked:
     """Syntax-checked (no DNS), lower-cased; obvious OCR slips repaired if that makes it valid."""
     text = " ".join(unicodedata.normalize("NFC", raw).split())
@@ -112,6 +119,11 @@ def check_email(raw: str) -> Checked:
     if at and "," in domain:
         candidate = f"{local}@{domain.replace(',', '.')}"
         repairs.append("replaced ',' with '.' in the domain")
+    local, at, domain = candidate.rpartition("@")
+    if at and _ONE_GAP.match(local):
+        # "adelaide marchand@": the "." lay on a printed dot and went with it
+        candidate = f"{local.replace(' ', '.')}@{domain}"
+        repairs.append("a gap in the name part read as the '.' it held")
     try:
         return Checked(_normal_email(candidate), ok=True, repairs=tuple(repairs))
     except EmailNotValidError as exc:

@@ -35,10 +35,12 @@ def _trusting_model() -> Model:
                  {f: {"typed": 0.0, "hand": 0.0} for f in fields}, {})
 
 
-def _decide(fid: str, kind: FieldKind, tess: str, second: str, conf: float = 0.97,
+def _decide(fid: str, kind: FieldKind, tess: str, second: str | None, conf: float = 0.97,
             page: dict[str, str] | None = None, model: Model | None = None,
-            ink_px: int = 0) -> FieldResult:
-    ev = TextEvidence(fid, kind, [tess], [conf], [second], [0.95], ink_px=ink_px)
+            ink_px: int = 0, style: str = "typed") -> FieldResult:
+    """`second=None`: the cascade did not run the second engine on this field."""
+    ev = TextEvidence(fid, kind, [tess], [conf], [] if second is None else [second],
+                      [] if second is None else [0.95], ink_px=ink_px)
     f = type("F", (), {"id": fid, "lines": [], "kind": kind})()
     page_img = np.full((50, 50), 255, np.uint8)
     ctx = {"page_tconf": 0.95, "page_agree": 1.0}
@@ -47,7 +49,7 @@ def _decide(fid: str, kind: FieldKind, tess: str, second: str, conf: float = 0.9
     orig = reader._field_image
     reader._field_image = lambda *_: b""
     try:
-        return _decide_text(page_img, f, ev, _Reg(), page or {fid: tess}, ctx, "typed",
+        return _decide_text(page_img, f, ev, _Reg(), page or {fid: tess}, ctx, style,
                             model or _trusting_model())
     finally:
         reader._field_image = orig
@@ -59,6 +61,74 @@ def test_a_confident_misreading_the_second_engine_disputes_goes_to_review() -> N
     assert Reason.LOW_CONFIDENCE in disputed.reasons
     agreed = _decide("structure", FieldKind.TEXT, "Mairie de la Roche", "Mairie de la Roche")
     assert agreed.status == Status.ACCEPTED
+
+
+def test_a_field_read_by_one_engine_only_is_never_accepted() -> None:
+    r = _decide("nom", FieldKind.TEXT, "Dupont", None)
+    assert r.status == Status.REVIEW and Reason.LOW_CONFIDENCE in r.reasons
+    assert r.evidence["candidates"][TESS]["x"]["agree"] == 0.0
+
+
+def test_an_email_read_with_a_gap_does_not_agree_with_one_read_without() -> None:
+    # the gap is where a "." on a printed dot was lost; the other reading lost it too
+    r = _decide("mail", FieldKind.EMAIL, "adelaide marchand@laposte.net",
+                "adelaidemarchand@laposte.net")
+    assert r.status == Status.REVIEW
+    assert r.value == "adelaide.marchand@laposte.net"  # what the reviewer is offered
+
+
+def test_an_email_with_the_names_glued_together_is_marked_as_such() -> None:
+    from pipeline.trust.evidence import glued_names
+
+    page = {"nom": "Marchand", "prenom": "Adélaïde"}
+    assert glued_names("mail", "adelaidemarchand@laposte.net", page) == 1.0
+    assert glued_names("mail", "marchandadelaide@laposte.net", page) == 1.0
+    assert glued_names("mail", "adelaide.marchand@laposte.net", page) == 0.0
+    assert glued_names("nom", "Marchand", page) == 0.0
+
+
+def test_readings_mended_to_the_same_email_agree() -> None:
+    page = {"nom": "Lecoq", "prenom": "Claire", "mail": "c.lecog@cantal.cci.fr"}
+    r = _decide("mail", FieldKind.EMAIL, "c.lecog@cantal.cci.fr", "c.lecoq@cantal.cci.fr",
+                page=page)
+    assert r.status == Status.ACCEPTED and r.value == "c.lecoq@cantal.cci.fr"
+
+
+def test_handwriting_in_review_is_prefilled_with_known_words_and_says_so() -> None:
+    r = _decide("structure", FieldKind.TEXT, "MAIKIE DE LEZOIX", None, style="hand")
+    assert r.status == Status.REVIEW
+    assert r.value == "MAIRIE DE LEZOUX" and r.raw == "MAIKIE DE LEZOIX"
+    assert any(x.startswith("suggestion: MAIKIE -> MAIRIE") for x in r.repairs)
+    typed = _decide("structure", FieldKind.TEXT, "MAIKIE DE LEZOIX", None)
+    assert typed.value == "MAIKIE DE LEZOIX"  # typed text is read as it stands
+
+
+def _line(jitter_px: float, seed: int = 0) -> np.ndarray:
+    """A line of capitals drawn letter by letter, each moved up or down by up to `jitter_px`."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = np.full((120, 900), 255, np.uint8)
+    x = 10
+    for ch in "MAIRIE DE CLERMONT FERRAND":
+        if ch != " ":
+            dy = round(float(rng.uniform(-jitter_px, jitter_px)))
+            cv2.putText(img, ch, (x, 80 + dy), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3)
+        x += 33
+    return img
+
+
+def test_type_sits_on_a_straight_baseline_and_a_hand_does_not() -> None:
+    from pipeline.imaging import baseline_wobble
+    from pipeline.trust.calibrate import TYPED_PAGE_WOBBLE, guess_style
+
+    typed, hand = baseline_wobble(_line(0)), baseline_wobble(_line(6))
+    assert typed is not None and hand is not None
+    assert typed < TYPED_PAGE_WOBBLE <= hand
+    assert baseline_wobble(np.full((40, 200), 255, np.uint8)) is None
+    # neat handwriting that Tesseract reads confidently is still handwriting
+    assert guess_style(0.95, 1.0, typed) == "typed"
+    assert guess_style(0.95, 1.0, hand) == "hand"
 
 
 def test_nothing_read_from_an_area_with_writing_is_not_accepted_as_empty() -> None:
@@ -89,6 +159,21 @@ def test_an_invalid_phone_is_never_accepted() -> None:
 def test_an_invalid_email_is_never_accepted() -> None:
     r = _decide("mail", FieldKind.EMAIL, "jean.dupont@orange", "jean.dupont@orange")
     assert r.status == Status.REVIEW and Reason.INVALID_FORMAT in r.reasons
+
+
+@pytest.mark.parametrize("read", ["RENAUD -CORDIER", "Livradois-F orez", "Saint- Flour"])
+def test_a_word_split_around_a_hyphen_is_not_accepted(read: str) -> None:
+    assert _decide("nom", FieldKind.TEXT, read, read).status == Status.REVIEW
+    assert _decide("nom", FieldKind.TEXT, "RENAUD-CORDIER", "RENAUD-CORDIER").status \
+        == Status.ACCEPTED
+
+
+def test_ordinary_text_made_of_known_words_scores_higher_than_a_misreading() -> None:
+    from pipeline.trust.evidence import known_share
+
+    assert known_share("Communauté de communes du Pays de Massiac") == 1.0
+    assert known_share("Cammunauté de cammunes du Pays de Massiac") < 0.7
+    assert known_share("") == 0.0
 
 
 def test_a_crossed_out_word_and_its_rewrite_are_not_accepted() -> None:

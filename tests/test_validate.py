@@ -27,6 +27,9 @@ from pipeline.validate import (
         ("…Dupont___", "Dupont"),
         ("  Jean   Dupont  ", "Jean Dupont"),
         (".....", ""),
+        ("15500 Massiac ' | ; | (", "15500 Massiac"),  # fax specks after the last word
+        ("63200 Riom '°", "63200 Riom"),
+        ("Mairie de Riom (pôle attractivité )", "Mairie de Riom (pôle attractivité )"),
     ],
 )
 def test_text_loses_leader_residue_and_extra_spaces(raw: str, expected: str) -> None:
@@ -69,7 +72,16 @@ def test_email_lower_cased_without_a_repair() -> None:
     assert checked.repairs == ()
 
 
-@pytest.mark.parametrize("raw", ["jean.dupont@@mairie", "jean.dupont", "jean dupont@mairie.fr"])
+def test_email_gap_in_the_name_part_read_as_the_lost_dot_and_recorded() -> None:
+    # the "." lay on a printed leader dot and was cleaned away with it
+    checked = check_email("jean dupont@mairie.fr")
+    assert checked.ok
+    assert checked.value == "jean.dupont@mairie.fr"
+    assert checked.repairs
+
+
+@pytest.mark.parametrize(
+    "raw", ["jean.dupont@@mairie", "jean.dupont", "jean pierre dupont@mairie.fr"])
 def test_invalid_email_flagged_with_a_reason_and_left_as_read(raw: str) -> None:
     checked = check_email(raw)
     assert not checked.ok

@@ -41,11 +41,18 @@ MIN_ACCEPTED = 150  # examples above a threshold before it may be used
 
 
 TYPED_PAGE_TCONF = 0.85  # median Tesseract confidence of a page's fields, typed pages reach it
+TYPED_PAGE_WOBBLE = 0.03  # median baseline wobble of a page's lines, typed pages stay below it
 
 
-def guess_style(page_tconf: float, page_agree: float) -> str:
-    """Typed or handwritten, from how the page's fields read: typed text reads confidently."""
-    return "typed" if page_tconf >= TYPED_PAGE_TCONF and page_agree >= 0.5 else "hand"
+def guess_style(page_tconf: float, page_agree: float, page_wobble: float = 0.0) -> str:
+    """Typed or handwritten, from how the page's fields read and how straight its lines are.
+
+    Typed text reads confidently; but so does a neat hand, whose letters still
+    stray from a straight baseline (`imaging.baseline_wobble`).
+    """
+    typed = (page_tconf >= TYPED_PAGE_TCONF and page_agree >= 0.5
+             and page_wobble < TYPED_PAGE_WOBBLE)
+    return "typed" if typed else "hand"
 
 
 def sigmoid(z: np.ndarray | float) -> np.ndarray | float:

@@ -31,8 +31,8 @@ NOT_IN_SECOND = set("çÇêÊôÔâÂîÎùÙœŒûÛëïüÿ")
 
 FEATURES = (
     "bias", "tconf", "rconf", "ran2", "agree", "agree_case", "sim", "valid", "repaired",
-    "lex", "cross", "domain", "accent_loss", "dup", "empty", "caps", "len", "dots",
-    "page_tconf", "page_agree", "reg",
+    "lex", "cross", "domain", "glued", "accent_loss", "dup", "empty", "caps", "len", "dots",
+    "page_tconf", "page_agree", "page_wobble", "reg",
 )
 
 
@@ -49,6 +49,7 @@ class TextEvidence:
     dots_in_text: int = 0
     ink_px: int = 0  # writing found in the field's area, whatever was read from it
     words: bool = False  # ordinary words, where a dictionary may undo dot-caused letter swaps
+    wobble: list[float] = field(default_factory=list)  # per line: baseline_wobble, if measurable
     crops: list = field(default_factory=list)  # cleaned line images, for the second engine
 
     @property
@@ -97,15 +98,24 @@ def canonical(kind: FieldKind, raw: str, words: bool = False,
     return checked
 
 
-def agree_key(text: str, fold_case: bool) -> str:
-    """What two engines must both have read to agree: no accents, no spaces, maybe no case."""
-    return re.sub(r"[\s,;:]", "", fold(text, case=fold_case))
+def agree_key(text: str, fold_case: bool, kind: FieldKind | None = None) -> str:
+    """What two engines must both have read to agree: no accents, no spaces, maybe no case.
+
+    In an e-mail a gap between two letters is kept: it is where a "." lying on a
+    printed dot was lost, and a reading without it must not agree with one
+    that never saw it ("adelaide marchand@" against "adelaidemarchand@").
+    """
+    text = fold(text, case=fold_case)
+    if kind == FieldKind.EMAIL:
+        text = re.sub(r"\s*([@.])\s*", r"\1", text.strip())
+        return re.sub(r"\s+", "\u2423", re.sub(r"[,;:]", "", text))
+    return re.sub(r"[\s,;:]", "", text)
 
 
 def second_text(evidence: TextEvidence) -> str:
     """The second engine's candidate: its reading, or Tesseract's when they agree (accents)."""
     t, r = evidence.raw(TESS), evidence.raw(SECOND)
-    if agree_key(t, True) == agree_key(r, True):
+    if agree_key(t, True, evidence.kind) == agree_key(r, True, evidence.kind):
         return t
     return r
 
@@ -114,6 +124,9 @@ _TOKEN = re.compile(r"[^\W\d_]{3,}")
 
 
 _GLUED_DOT = re.compile(r"[^\W\d_]\.(?:[^\W\d_]|$)")
+# A hyphen with a space on one side only, or a lone letter after one: a word split
+# by the reading ("RENAUD -CORDIER", "Livradois-F orez").
+_SPLIT_HYPHEN = re.compile(r"[^\W\d_] -[^\W\d_]|[^\W\d_]- [^\W\d_]|-[^\W\d_] [^\W\d_]")
 
 
 def impossible_spelling(text: str, fid: str = "") -> bool:
@@ -121,10 +134,13 @@ def impossible_spelling(text: str, fid: str = "") -> bool:
 
     A ç before e, i or a consonant or starting a word (a dot under a plain c); a
     dot glued between two words or ending a word ("services.en", "Élu.": leader
-    residue); a name without the accents of its usual spelling ("Gregoire"), or
-    with a cedilla it never has ("Luças").
+    residue); a hyphen spaced on one side only ("RENAUD -CORDIER"); a name
+    without the accents of its usual spelling ("Gregoire"), or with a cedilla it
+    never has ("Luças").
     """
     if spelling.ODD_CEDILLA.search(text):
+        return True
+    if fid != "mail" and _SPLIT_HYPHEN.search(text):
         return True
     if fid in ("nom", "prenom", "structure", "fonction") and _GLUED_DOT.search(text):
         return True
@@ -174,14 +190,44 @@ def cross_evidence(fid: str, value: str, page: Mapping[str, str]) -> tuple[float
     return 0.0, 0.0
 
 
-def lexicon_score(fid: str, kind: FieldKind, value: str) -> float:
+def glued_names(fid: str, value: str, page: Mapping[str, str]) -> float:
+    """1 when an e-mail's name part is the prénom and nom with nothing between them.
+
+    Some people's addresses are; but it is also what an address looks like once
+    the "." between the names, lying on a printed dot, is lost by both engines.
+    """
+    if fid != "mail":
+        return 0.0
+    local = fold(value).partition("@")[0]
+    p, n = _slug(page.get("prenom", "")), _slug(page.get("nom", ""))
+    if len(p) < 3 or len(n) < 3:
+        return 0.0
+    return float(p + n in local or n + p in local)
+
+
+def lexicon_score(fid: str, kind: FieldKind, value: str, words: bool = False) -> float:
+    """How much of the reading the lexicons know: a name's rank, a postcode and its
+    commune, the share of known words in ordinary text (`words`)."""
     if fid == "prenom":
         return lexicon.first_name_score(value)
     if fid == "nom":
         return lexicon.surname_score(value)
     if kind == FieldKind.ADDRESS:
-        return postcode_commune_score(value)
-    return 0.0
+        return 0.5 * postcode_commune_score(value) + 0.5 * known_share(value)
+    return known_share(value) if words else 0.0
+
+
+def known_share(text: str) -> float:
+    """Share of the words (3+ letters) that are in the dictionary, places or first names.
+
+    Ordinary text is made of known words; a misreading rarely is ("Cammunauté").
+    """
+    tokens = _TOKEN.findall(text)
+    if not tokens:
+        return 0.0
+    known = sum(1 for t in tokens
+                if spelling.known(t, names=False) or fold(t) in lexicon.first_names())
+    return known / len(tokens)
 
 
 def postcode_commune_score(address: str) -> float:
@@ -206,21 +252,18 @@ class Candidate:
     x: dict[str, float]
 
 
-def _same_value(kind: FieldKind, a: str, b: str) -> bool:
-    """Both readings valid and equal once canonical ("04.73.55.10.20" = "0473551020")."""
-    ca, cb = canonical(kind, a), canonical(kind, b)
-    return bool(ca.ok and cb.ok and ca.value and fold(ca.value) == fold(cb.value))
-
-
 def page_context(evs: Sequence[TextEvidence]) -> dict[str, float]:
     """Page-wide signals that say how the form was filled (typed or by hand)."""
     filled = [e for e in evs if any(e.t_lines)]
     confs = sorted(e.tconf for e in filled)
     agree = [agree_key(e.raw(TESS), True) == agree_key(e.raw(SECOND), True)
              for e in filled if e.ran_second]
+    wobble = sorted(w for e in filled for w in e.wobble)
     return {
         "page_tconf": confs[len(confs) // 2] if confs else 0.0,
         "page_agree": sum(agree) / len(agree) if agree else 0.0,
+        # no measurable line: count it as handwriting (it is never what lowers a bar)
+        "page_wobble": wobble[len(wobble) // 2] if wobble else 1.0,
     }
 
 
@@ -229,19 +272,22 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
     """Tesseract's candidate, and the second engine's when it ran, with their features."""
     t_raw = ev.raw(TESS)
     r_raw = ev.raw(SECOND) if ev.ran_second else ""
+    raws = [(TESS, t_raw)] + ([(SECOND, second_text(ev))] if ev.ran_second else [])
+    names = [page_values.get("nom", ""), page_values.get("prenom", "")]
+    checks = [canonical(ev.kind, raw, ev.words, names, page_values.get("structure", ""))
+              for _, raw in raws]
+    # The same value once each reading is checked and mended the same way counts as
+    # agreement too: "04.73.55.10.20" and "0473551020"; an e-mail's dot swap undone.
     agree = ev.ran_second and (
-        agree_key(t_raw, True) == agree_key(r_raw, True)
-        or _same_value(ev.kind, t_raw, r_raw))
+        agree_key(t_raw, True, ev.kind) == agree_key(r_raw, True, ev.kind)
+        or (all(c.ok and c.value for c in checks)
+            and fold(checks[0].value) == fold(checks[1].value)))
     agree_case = ev.ran_second and agree_key(t_raw, False) == agree_key(r_raw, False)
     sim = (1.0 - Levenshtein.normalized_distance(agree_key(t_raw, True),
                                                  agree_key(r_raw, True))
            if ev.ran_second else 0.0)
     out = []
-    raws = [(TESS, t_raw)] + ([(SECOND, second_text(ev))] if ev.ran_second else [])
-    for source, raw in raws:
-        checked = canonical(ev.kind, raw, ev.words,
-                            [page_values.get("nom", ""), page_values.get("prenom", "")],
-                            page_values.get("structure", ""))
+    for (source, raw), checked in zip(raws, checks, strict=True):
         value = checked.value
         letters = [c for c in value if c.isalpha()]
         cross, domain = cross_evidence(ev.field, value, page_values)
@@ -249,7 +295,8 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
             "bias": 1.0, "tconf": ev.tconf, "rconf": ev.rconf, "ran2": float(ev.ran_second),
             "agree": float(agree), "agree_case": float(agree_case), "sim": sim,
             "valid": float(checked.ok), "repaired": float(bool(checked.repairs)),
-            "lex": lexicon_score(ev.field, ev.kind, value), "cross": cross, "domain": domain,
+            "lex": lexicon_score(ev.field, ev.kind, value, ev.words),
+            "cross": cross, "domain": domain, "glued": glued_names(ev.field, value, page_values),
             "accent_loss": float(source == SECOND and any(c in NOT_IN_SECOND for c in t_raw)),
             # an empty reading of an area with writing in it is no reading at all
             "dup": float(has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -258,6 +305,7 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
             "caps": float(bool(letters) and all(c.isupper() for c in letters)),
             "len": math.log1p(len(value)), "dots": float(ev.dots_in_text > 0),
             "page_tconf": ctx.get("page_tconf", 0.0), "page_agree": ctx.get("page_agree", 0.0),
+            "page_wobble": min(ctx.get("page_wobble", 1.0) * 20, 4.0),  # 1 = 0.05
             "reg": reg_quality,
         }
         out.append(Candidate(source, raw, checked, x))

@@ -16,13 +16,14 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd poppler-utils 
 	fonts-klee fonts-kristi fonts-rufscript fonts-comic-neue fonts-dancingscript \
 	fonts-kaushanscript fontconfig chromium
 
-.PHONY: help install system demo test test-all bench lint clean
+.PHONY: help install system demo test test-all bench fit-model lint clean
 
 help:
 	@echo "make demo   - process the bundled sample scans and write the attendee list"
 	@echo "make test   - run the test suite (make test-all includes slow tests)"
 	@echo "make bench  - accuracy and speed benchmark on a freshly generated set"
 	@echo "make lint   - ruff"
+	@echo "make fit-model - regenerate the fit sets and refit pipeline/trust/model.json (~30 min)"
 
 system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -85,6 +86,16 @@ test-all: install
 
 bench: install
 	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) $(BENCH_ARGS)
+
+# Refit the trust model (pipeline/trust/model.json) on FIT_SETS generated sets of 50
+# forms (seeds 1001...; never the benchmark's 90210 or 77777, nor the samples' 2016).
+FIT_SETS ?= 40
+FIT_DIR  ?= $(OUT)/fit
+fit-model: install
+	@for i in $$(seq 1 $(FIT_SETS)); do s=$$((1000 + i)); [ -d $(FIT_DIR)/s$$s ] || \
+		$(VENV)/bin/formscan synth --n 50 --seed $$s --out $(FIT_DIR)/s$$s \
+		$(if $(DIGITS),--digits $(DIGITS)) >/dev/null || exit 1; done
+	$(PY) -m pipeline.trust.fitting pipeline/trust/model.json $(FIT_DIR)/s*
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -176,6 +176,18 @@ def test_ordinary_text_made_of_known_words_scores_higher_than_a_misreading() -> 
     assert known_share("") == 0.0
 
 
+def test_a_name_read_with_only_some_of_its_accents_is_not_accepted() -> None:
+    assert _decide("prenom", FieldKind.TEXT, "Adélaide", "Adelaide").status == Status.REVIEW
+    assert _decide("prenom", FieldKind.TEXT, "Jerôme", "Jerome").status == Status.REVIEW
+    for written in ("Adélaïde", "ÉLÉONORE", "Eléonore"):  # a capital may go bare
+        assert _decide("prenom", FieldKind.TEXT, written, written).status == Status.ACCEPTED
+
+
+def test_a_comma_one_engine_did_not_read_is_a_disagreement() -> None:
+    r = _decide("structure", FieldKind.TEXT, "PNR, Livradois-Forez", "PNR Livradois-Forez")
+    assert r.status == Status.REVIEW
+
+
 def test_a_crossed_out_word_and_its_rewrite_are_not_accepted() -> None:
     r = _decide("nom", FieldKind.TEXT, "Dupnot Dupont", "Dupnot Dupont")
     assert r.status == Status.REVIEW

@@ -101,7 +101,8 @@ def canonical(kind: FieldKind, raw: str, words: bool = False,
 def agree_key(text: str, fold_case: bool, kind: FieldKind | None = None) -> str:
     """What two engines must both have read to agree: no accents, no spaces, maybe no case.
 
-    In an e-mail a gap between two letters is kept: it is where a "." lying on a
+    A comma counts in names and titles ("PNR, Livradois": leader residue). In an
+    e-mail a gap between two letters is kept: it is where a "." lying on a
     printed dot was lost, and a reading without it must not agree with one
     that never saw it ("adelaide marchand@" against "adelaidemarchand@").
     """
@@ -109,6 +110,8 @@ def agree_key(text: str, fold_case: bool, kind: FieldKind | None = None) -> str:
     if kind == FieldKind.EMAIL:
         text = re.sub(r"\s*([@.])\s*", r"\1", text.strip())
         return re.sub(r"\s+", "\u2423", re.sub(r"[,;:]", "", text))
+    if kind == FieldKind.TEXT:  # a comma in a name or a title is read, not eaten
+        return re.sub(r"[\s;:]", "", text)
     return re.sub(r"[\s,;:]", "", text)
 
 
@@ -135,8 +138,8 @@ def impossible_spelling(text: str, fid: str = "") -> bool:
     A ç before e, i or a consonant or starting a word (a dot under a plain c); a
     dot glued between two words or ending a word ("services.en", "Élu.": leader
     residue); a hyphen spaced on one side only ("RENAUD -CORDIER"); a name
-    without the accents of its usual spelling ("Gregoire"), or with a cedilla it
-    never has ("Luças").
+    without the accents of its usual spelling ("Gregoire"), with only some of
+    them ("Adélaide"), or with a cedilla it never has ("Luças").
     """
     if spelling.ODD_CEDILLA.search(text):
         return True
@@ -144,7 +147,8 @@ def impossible_spelling(text: str, fid: str = "") -> bool:
         return True
     if fid in ("nom", "prenom", "structure", "fonction") and _GLUED_DOT.search(text):
         return True
-    return fid in ("nom", "prenom") and (lexicon.lost_accents(text) or lexicon.odd_cedilla(text))
+    return fid in ("nom", "prenom") and (lexicon.lost_accents(text) or lexicon.odd_cedilla(text)
+                                         or lexicon.partial_accents(text))
 
 
 def has_duplicate_word(text: str) -> bool:

@@ -167,3 +167,25 @@ def fit(rows: list[Example], folds: int = 2) -> Model:
     thresholds = pooled_thresholds(base)
     info = {"examples": len(rows), "sets": sets}
     return Model(FEATURES, _fit_coef(rows), thresholds, base, info)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m pipeline.trust.fitting OUT SET...`: read the generated sets, fit, save."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("out", type=Path, help="where to write the model (pipeline/trust/model.json)")
+    ap.add_argument("sets", type=Path, nargs="+", help="folders made by `formscan synth`")
+    ap.add_argument("-j", "--workers", type=int, default=None)
+    args = ap.parse_args(argv)
+    rows = collect(args.sets, workers=args.workers)
+    model = fit(rows)
+    model.save(args.out)
+    print(f"{len(rows)} examples from {len(args.sets)} sets; thresholds:")
+    for f, by_style in sorted(model.thresholds.items()):
+        print(f"  {f:<11} " + "  ".join(f"{s} {t:.3f}" for s, t in sorted(by_style.items())))
+    print(f"saved to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -144,6 +144,52 @@ def _build_spellings() -> dict[str, str]:
     return out
 
 
+@cache
+def accented_spellings() -> dict[str, frozenset[str]]:
+    """{key: its most accented spellings, lower case, first letter off}, for accented names.
+
+    The first letter is left out: a capital often loses its accent in the
+    records ("Eléonore"), and in careful writing too.
+    """
+    return _cached("accented", "prenoms", _build_accented)
+
+
+def _accents(word: str) -> int:
+    return sum(1 for c in word if c != fold(c, case=False))
+
+
+def _build_accented() -> dict[str, frozenset[str]]:
+    d = _package_dir("prenoms")
+    if d is None:
+        return {}
+    found: dict[str, set[str]] = {}
+    for f in (*FIRST_FILES, SURNAME_FILE):
+        for n in (d / "data" / f).read_text(encoding="utf-8").splitlines()[-1].split(","):
+            if not n[1:].isascii():
+                found.setdefault(_key(n), set()).add(n[1:].lower())
+    out = {}
+    for k, tails in found.items():
+        most = max(_accents(t) for t in tails)
+        out[k] = frozenset(t for t in tails if _accents(t) == most)
+    return out
+
+
+def partial_accents(text: str) -> bool:
+    """A name read with some accents, but fewer than it is written with ("Adélaide", "Jerôme").
+
+    The writer uses accents, so the name should have all of its own; one lost or
+    moved is a misreading the second engine cannot see (it folds accents).
+    """
+    accented = accented_spellings()
+    for word in re.split(r"[\s-]+", text):
+        if len(word) < 2 or not _accents(word.replace("ç", "c").replace("Ç", "C")):
+            continue
+        tails = accented.get(_key(word))
+        if tails and word[1:].lower() not in tails:
+            return True
+    return False
+
+
 def _usual(text: str) -> Iterator[tuple[str, str]]:
     """(word as read, its usual spelling) for each word of `text` the name lists know."""
     spellings = name_spellings()

@@ -24,7 +24,8 @@ from pipeline import spelling
 from pipeline.trust import lexicon
 from pipeline.trust.lexicon import fold
 
-_WORD = re.compile(r"[^\W\d_]{3,}")
+# A whole word: not a piece of a garbled token ("C[evunt", "\\S140").
+_WORD = re.compile(r"(?<![^\s\-'(])[^\W\d_]{3,}(?![^\s\-'),.])")
 # Which words a field's writing is made of, by field.
 VOCABULARY = {"structure": "words", "fonction": "words", "adresse": "words",
               "prenom": "first"}

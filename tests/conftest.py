@@ -23,3 +23,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def template() -> Template:
     return default_template()
+
+
+@pytest.fixture(scope="session")
+def french_dictionary() -> frozenset[str]:
+    """The word list inside Tesseract's French model: without it, spelling tests mean nothing."""
+    from pipeline.trust.lexicon import french_words
+
+    words = french_words()
+    if not words:
+        pytest.fail("the French word list could not be read from Tesseract's model")
+    return words

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.spelling import correct, correct_email
-from pipeline.trust.lexicon import french_words
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _dictionary() -> None:
-    if not french_words():
-        pytest.fail("the French word list could not be read from Tesseract's model")
+pytestmark = pytest.mark.usefixtures("french_dictionary")
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,26 @@ def test_a_field_read_by_one_engine_only_is_never_accepted() -> None:
     assert r.evidence["candidates"][TESS]["x"]["agree"] == 0.0
 
 
+def test_typed_text_tesseract_is_sure_of_is_not_read_twice_and_may_be_accepted() -> None:
+    from pipeline.reader import ALONE_CONF, SECOND_PAGE_MIN, _tesseract_alone
+
+    def alone(kind: FieldKind, text: str, conf: float, page: float = 0.95,
+              typed_look: bool = True) -> bool:
+        ev = TextEvidence("x", kind, [text], [conf])
+        f = type("F", (), {"id": "x", "lines": [], "kind": kind})()
+        return _tesseract_alone(ev, f, page, typed_look)
+
+    assert alone(FieldKind.TEXT, "Mairie de Riom", ALONE_CONF)
+    assert not alone(FieldKind.TEXT, "Mairie de Riom", ALONE_CONF - 0.01)
+    assert not alone(FieldKind.TEXT, "Mairie de Riom", 0.99, page=SECOND_PAGE_MIN - 0.01)
+    assert not alone(FieldKind.TEXT, "Mairie de Riom", 0.99, typed_look=False)  # a neat hand
+    assert not alone(FieldKind.EMAIL, "a.b@riom.fr", 0.99)  # a lost "." leaves no odd word
+    assert not alone(FieldKind.PHONE, "04 73 55 10 20", 0.99)
+    ev = TextEvidence("structure", FieldKind.TEXT, ["Mairie de Riom"], [0.97], alone=True)
+    x = candidates(ev, {}, {"page_tconf": 0.97, "page_agree": 1.0}, 1.0)
+    assert len(x) == 1 and x[0].x["alone"] == 1.0 and x[0].x["agree"] == 0.0
+
+
 def test_an_email_read_with_a_gap_does_not_agree_with_one_read_without() -> None:
     # the gap is where a "." on a printed dot was lost; the other reading lost it too
     r = _decide("mail", FieldKind.EMAIL, "adelaide marchand@laposte.net",

@@ -32,7 +32,7 @@ NOT_IN_SECOND = set("çÇêÊôÔâÂîÎùÙœŒûÛëïüÿ")
 FEATURES = (
     "bias", "tconf", "rconf", "ran2", "agree", "agree_case", "sim", "valid", "repaired",
     "lex", "cross", "domain", "glued", "accent_loss", "dup", "empty", "caps", "len", "dots",
-    "page_tconf", "page_agree", "page_wobble", "reg",
+    "page_tconf", "page_agree", "page_wobble", "reg", "alone",
 )
 
 
@@ -50,6 +50,7 @@ class TextEvidence:
     ink_px: int = 0  # writing found in the field's area, whatever was read from it
     words: bool = False  # ordinary words, where a dictionary may undo dot-caused letter swaps
     wobble: list[float] = field(default_factory=list)  # per line: baseline_wobble, if measurable
+    alone: bool = False  # Tesseract was sure enough of typed text: no second reading
     crops: list = field(default_factory=list)  # cleaned line images, for the second engine
 
     @property
@@ -310,7 +311,7 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
             "len": math.log1p(len(value)), "dots": float(ev.dots_in_text > 0),
             "page_tconf": ctx.get("page_tconf", 0.0), "page_agree": ctx.get("page_agree", 0.0),
             "page_wobble": min(ctx.get("page_wobble", 1.0) * 20, 4.0),  # 1 = 0.05
-            "reg": reg_quality,
+            "reg": reg_quality, "alone": float(ev.alone),
         }
         out.append(Candidate(source, raw, checked, x))
     return out

@@ -112,12 +112,14 @@ def _chosen(model: Model, rows: list[Example]) -> list[tuple[Example, float]]:
 
 
 def eligible(r: Example) -> bool:
-    """The reader's gates before any threshold: valid, engines agree, no crossing-out,
-    and no empty value on a page whose names were not read."""
+    """The reader's gates before any threshold: valid, engines agree (or Tesseract was
+    sure enough alone), no crossing-out, and no empty value on a page whose names
+    were not read."""
     x = r["x"]
     if r.get("names_unread") and x["empty"] == 1.0:
         return False
-    return x["valid"] == 1.0 and x["agree"] == 1.0 and x["ran2"] == 1.0 and x["dup"] == 0.0
+    both = (x["agree"] == 1.0 and x["ran2"] == 1.0) or x.get("alone") == 1.0
+    return x["valid"] == 1.0 and both and x["dup"] == 0.0
 
 
 def pooled_thresholds(base: dict[str, dict[str, Counts]]) -> dict[str, dict[str, float]]:

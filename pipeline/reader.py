@@ -47,9 +47,8 @@ ACCEPT = {
 ALT_TRY_BELOW = 0.85  # Tesseract confidence below which the line's other crop is read too
 ALT_TRY_ABOVE = 0.5  # ... and above which: lower, Tesseract is not reading it at all (handwriting)
 SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this surely,
-# except an e-mail or a phone number: Tesseract is unsure of most well-read ones
-# (no dictionary word in them), and their format already gates the second read.
-SECOND_ANY_CONF = (FieldKind.EMAIL, FieldKind.PHONE)
+# except an e-mail: Tesseract is unsure of most well-read ones (no dictionary word
+# in them), and its format already gates the second read.
 SECOND_PAGE_MIN = TYPED_PAGE_TCONF  # on a page whose median field it reads this surely
 ALONE_CONF = 0.95  # typed text Tesseract reads this surely is not read a second time
 MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
@@ -165,17 +164,17 @@ def _tesseract_alone(ev: TextEvidence, f: FormField, page_tconf: float, typed_lo
         return False
     if ev.tconf < ALONE_CONF or page_tconf < SECOND_PAGE_MIN or not typed_look:
         return False
-    raw = "\n".join(ev.t_lines) if f.kind == FieldKind.ADDRESS else ev.t_lines[0]
-    return validate.check_value(f.kind, raw).ok
+    return validate.check_value(f.kind, ev.raw(TESS)).ok
 
 
 def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
     """The cascade: the second engine reads only what it could help to accept.
 
-    Below ALONE_CONF Tesseract alone never earns acceptance, but a field that fails its format,
-    that Tesseract reads unsurely (an e-mail or phone aside), or that lies on a
-    page read unsurely (handwriting, mostly) goes to a reviewer whatever the
-    second engine says: reading it again would only cost time (~2x Tesseract's).
+    Below ALONE_CONF Tesseract alone never earns acceptance, but a field that
+    fails its format, that Tesseract reads unsurely (an e-mail aside), or that
+    lies on a page read unsurely (handwriting, mostly) goes to a reviewer whatever
+    the second engine says: reading it again would only cost time. A phone
+    number is the exception: always read twice, for a better suggestion.
     """
     if not any(ev.t_lines):
         return False
@@ -183,11 +182,10 @@ def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
         # Always: on handwriting the second engine reads digits better than
         # Tesseract (a better suggestion for the reviewer), and it is one short line.
         return True
-    unsure = ev.tconf < SECOND_FIELD_MIN and f.kind not in SECOND_ANY_CONF
+    unsure = ev.tconf < SECOND_FIELD_MIN and f.kind != FieldKind.EMAIL
     if unsure or page_tconf < SECOND_PAGE_MIN:
         return False
-    raw = "\n".join(ev.t_lines) if f.kind == FieldKind.ADDRESS else ev.t_lines[0]
-    return validate.check_value(f.kind, raw).ok
+    return validate.check_value(f.kind, ev.raw(TESS)).ok
 
 
 def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registration,
@@ -302,9 +300,9 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
             ocr_time += time.perf_counter() - s
     s = time.perf_counter()
     second = second_engine()
-    filled = sorted(ev.tconf for ev in evidence.values() if any(ev.t_lines))
-    page_tconf = filled[len(filled) // 2] if filled else 0.0
-    typed_look = page_context(list(evidence.values()))["page_wobble"] < TYPED_PAGE_WOBBLE
+    read_once = page_context(list(evidence.values()))  # before any second reading
+    page_tconf = read_once["page_tconf"]
+    typed_look = read_once["page_wobble"] < TYPED_PAGE_WOBBLE
     if second is not None:
         for f in template.fields:
             if f.id in evidence and _tesseract_alone(evidence[f.id], f, page_tconf, typed_look):

@@ -60,6 +60,12 @@ def known(word: str, names: bool = True) -> bool:
     return lexicon.fold(word) in (_proper() if names else places())
 
 
+def known_word(word: str) -> bool:
+    """A dictionary word, a place or a first name. Not a surname: that list holds
+    nearly every spelling, misreadings included ("Loike", "Deyrat")."""
+    return known(word, names=False) or lexicon.fold(word) in lexicon.first_names()
+
+
 def _variants(word: str) -> set[str]:
     # A capital takes only the capitals' swaps: the lower-case ones come from the
     # shapes of small letters ("CAUE" is not "CANE").

@@ -81,10 +81,8 @@ def nearest(word: str, vocabulary: str) -> str | None:
 
 
 def _known(word: str, vocabulary: str) -> bool:
-    """A dictionary word, a place or a first name. Not the surname list: it holds
-    nearly every spelling, misreadings included ("Loike", "Deyrat")."""
-    if vocabulary == "words" and spelling.known(word, names=False):
-        return True
+    if vocabulary == "words":
+        return spelling.known_word(word)
     return fold(word) in lexicon.first_names()
 
 

@@ -230,9 +230,7 @@ def known_share(text: str) -> float:
     tokens = _TOKEN.findall(text)
     if not tokens:
         return 0.0
-    known = sum(1 for t in tokens
-                if spelling.known(t, names=False) or fold(t) in lexicon.first_names())
-    return known / len(tokens)
+    return sum(map(spelling.known_word, tokens)) / len(tokens)
 
 
 def postcode_commune_score(address: str) -> float:

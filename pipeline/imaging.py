@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -36,7 +38,12 @@ def shrink(img: np.ndarray, k: float) -> np.ndarray:
     return cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_LINEAR)
 
 
-def baseline_wobble(line: np.ndarray) -> float | None:
+class Wobble(NamedTuple):
+    value: float  # median distance of letter bottoms from the fitted baseline, in letter heights
+    letters: int  # how many letters it was measured on
+
+
+def baseline_wobble(line: np.ndarray) -> Wobble | None:
     """How far a line's letters stray from a straight baseline, in letter heights.
 
     Type sits every letter on one straight line (about 0.01); a hand does not
@@ -52,7 +59,11 @@ def baseline_wobble(line: np.ndarray) -> float | None:
     w = stats[1:, cv2.CC_STAT_WIDTH]
     if len(h) < 4:
         return None
-    med = float(np.median(h))
+    # The letter height, as the median over ink rather than over pieces: a faint or
+    # low-resolution serif face breaks into more specks than letters.
+    order = np.argsort(h)
+    ink_below = np.cumsum(stats[1:, cv2.CC_STAT_AREA][order])
+    med = float(h[order][np.searchsorted(ink_below, ink_below[-1] / 2)])
     # letter-sized pieces: not specks, accents, joined words or descenders' tails
     keep = (h > 0.5 * med) & (h < 1.6 * med) & (w < 3 * med)
     if keep.sum() < 4:
@@ -63,4 +74,4 @@ def baseline_wobble(line: np.ndarray) -> float | None:
         return None
     slope, icept = np.polyfit(x, bottom, 1)
     r = bottom - (slope * x + icept)
-    return float(np.median(np.abs(r - np.median(r))) / med)
+    return Wobble(float(np.median(np.abs(r - np.median(r))) / med), int(keep.sum()))

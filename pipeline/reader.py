@@ -192,7 +192,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
                  page_values: dict[str, str], ctx: dict[str, float], style: str,
                  model: Model) -> FieldResult:
     """Pick the likeliest candidate as the suggestion; accept it only past every gate."""
-    cands = candidates(ev, page_values, ctx, reg.quality)
+    cands = candidates(ev, page_values, ctx, reg.quality, style)
     scored = [(model.probability(f.id, c.source, c.x), i, c) for i, c in enumerate(cands)]
     p, _, best = max(scored, key=lambda t: (t[0], -t[1]))
     checked = best.checked
@@ -205,7 +205,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     # reads empty everywhere is more likely ink too faint to find than a blank form.
     unread_names = not (page_values.get("nom") and page_values.get("prenom"))
     if not reasons and (conf < model.threshold(f.id, style) or not agreed
-                        or best.x["dup"] == 1.0 or (not checked.value and unread_names)):
+                        or best.x["implausible"] == 1.0 or (not checked.value and unread_names)):
         reasons.append(Reason.LOW_CONFIDENCE)
     repairs = list(checked.repairs)
     if best.source != TESS and best.raw != ev.raw(TESS):

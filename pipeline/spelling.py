@@ -15,6 +15,8 @@ import itertools
 import re
 from functools import cache
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.trust import lexicon
 
 # What Tesseract reads -> what the letter was, for the swaps a dot under it causes.
@@ -186,3 +188,54 @@ def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str
             changes.append(f"{domain} -> {near[0]} (a mailbox provider)")
             domain = near[0]
     return f"{local}@{domain}", changes
+
+
+_A_AS_O = str.maketrans("âÂ", "ôÔ")
+_ANY_WORD = re.compile(r"[^\W\d_]+")
+
+
+def guess_words(text: str) -> tuple[str, list[str]]:
+    """Likelier words for a reviewer to confirm: a word with â that is also a word with ô
+    ("pâle" for "pôle", a slip Tesseract makes); in a structure's name or a job title
+    the ô word is far the likelier, but both are French, so it is only a guess."""
+    changes: list[str] = []
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        twin = word.translate(_A_AS_O)
+        if twin != word and known_word(twin) and known_word(word):
+            changes.append(f"{word} -> {twin} (likelier here)")
+            return twin
+        return word
+
+    return _ANY_WORD.sub(fix, text), changes
+
+
+def guess_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
+    """Likelier spellings of an e-mail's parts, for a reviewer to confirm, never to accept.
+
+    A part of the name that is one letter (two in a long one) off a name on the
+    same page ("jerome.lquis" beside "Louis"), and a domain a letter or two off
+    one mailbox provider ("oranae.fr"), are most likely misread. But an address
+    may really differ from the name written above it, so these are guesses.
+    """
+    local, at, domain = mail.rpartition("@")
+    if not at:
+        return mail, []
+    changes: list[str] = []
+    words = {w for n in names for w in _slug(n) if len(w) >= 4 and w in _proper()}
+    parts = re.split(r"([.\-_])", local)
+    for i, part in enumerate(parts):
+        if len(part) < 4 or part in words or part in _proper():
+            continue
+        near = [w for w in words if len(w) == len(part)
+                and Levenshtein.distance(part, w) <= (2 if len(w) >= 7 else 1)]
+        if len(near) == 1:
+            changes.append(f"{part} -> {near[0]} (a name on the form)")
+            parts[i] = near[0]
+    if domain not in WEBMAIL:
+        near = sorted((Levenshtein.distance(domain, d), d) for d in WEBMAIL)
+        if near[0][0] <= 2 and near[1][0] > near[0][0] and len(domain) >= 6:
+            changes.append(f"{domain} -> {near[0][1]} (a mailbox provider)")
+            domain = near[0][1]
+    return f"{''.join(parts)}@{domain}", changes

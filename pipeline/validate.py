@@ -12,10 +12,12 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberFormat, ValidationResult
+from publicsuffixlist import PublicSuffixList
 
 from pipeline.models import Reason
 from pipeline.template import FieldKind, Template
@@ -32,6 +34,9 @@ class Checked:
     ok: bool  # passes validation; an empty value is ok (required-ness is a form rule)
     repairs: tuple[str, ...] = ()  # what was repaired, in words a reviewer understands
     problem: str | None = None  # why the value is invalid, for the reviewer
+    # False when a repair chose between readings the image cannot tell apart ('I' or
+    # 'l'): a suggestion for a reviewer, never a value to accept unseen.
+    sure: bool = True
 
 
 # --- text ----------------------------------------------------------------------------
@@ -47,6 +52,7 @@ _END_JUNK = [
     re.compile(rf"\s+{_STRAY}$"),  # "Dupont ."
     re.compile(r"^[.,;:_]+"),  # ".Dupont" - nothing legitimately starts so
     re.compile(r"[,;:_]+$"),  # "Dupont:" - a final '.' is kept: it may end an abbreviation
+    re.compile(r"(?<=[^\W\d_])[!|]+$"),  # "Cantal!": a border or speck read with the word
     # a last "word" with no letter or digit in it: fax specks, a border ("Massiac
     # ' | ; | (", "Riom '°"); a closing bracket is kept. (Not a first one: "| place"
     # is more likely a street number misread than a speck.)
@@ -60,10 +66,17 @@ _WORD3 = r"[^\W\d_]{4}"
 _FUSED_DOTS = [
     (re.compile(rf"(?<={_WORD3})\.(?=\s+[a-zà-ÿ])"), ""),  # "du. Bassin" is no sentence end
     (re.compile(rf"(?<={_WORD3})\.(?=[^\W\d_]{{3}})"), " "),  # "Auvergne.Active"
+    (re.compile(rf"(?<={_WORD3})\.(?=[a-zà-ÿ]{{1,2}}\s)"), " "),  # "entreprises.en charge"
     (re.compile(rf"(?<={_WORD3})\.$"), ""),  # "Maire."
-    # French small words are never abbreviated: "de. la", "du. Bassin"
+    # French small words are never abbreviated: "de. la", "du. Bassin", "de.Riom"
     (re.compile(r"\b(de|du|des|la|le|les|au|aux|et|en|sur|sous)\.(?=\s)", re.IGNORECASE), r"\1"),
+    (re.compile(r"\b(de|du|des|la|le|les|au|aux|et|en|sur|sous)\.(?=[^\W\d_])", re.IGNORECASE),
+     r"\1 "),
+    # a one-line field holds no sentence end, and an abbreviation is short: "programme. LEADER"
+    (re.compile(r"(?<=[^\W\d_]{5})\.(?=\s+[^\W\d_])"), ""),
 ]
+# Thin brackets read as slashes: "(pôle attractivité)" as "/pôle attractivité/".
+_SLASHED = re.compile(r"(?<![^\s])/([^\W\d_][^/()]*[^\W\d_])/(?![^\s,])")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 
 
@@ -77,12 +90,21 @@ def _clean(raw: str) -> str:
             text = pattern.sub("", text).strip()
         for pattern, repl in _FUSED_DOTS:
             text = pattern.sub(repl, text)
-    return text
+    return _SLASHED.sub(r"(\1)", text)
+
+
+# A hyphen with a space on one side only: a compound the reading split ("Fouquet -Hardy").
+_HALF_SPACED_HYPHEN = re.compile(r"(?<=[^\W\d_]) -(?=[^\W\d_])|(?<=[^\W\d_])- (?=[^\W\d_])")
 
 
 def check_text(raw: str) -> Checked:
     """Names, structure, fonction: cleaned, case kept as written; never invents letters."""
-    return Checked(_clean(raw), ok=True)
+    text = _clean(raw)
+    joined = _HALF_SPACED_HYPHEN.sub("-", text)
+    if joined != text:  # likely, but the writer may have meant a dash: a reviewer decides
+        return Checked(joined, ok=True, repairs=("joined a hyphenated word split by a space",),
+                       sure=False)
+    return Checked(text, ok=True)
 
 
 # --- e-mail --------------------------------------------------------------------------
@@ -92,22 +114,74 @@ _EDGE_JUNK = re.compile(r"^[\s.,;:'\"`<>()\[\]{}|*~_…-]+|[\s.,;:'\"`<>()\[\]{}
 
 def _normal_email(address: str) -> str:
     """Lower-cased normal form; raises EmailNotValidError. No DNS: scans are read offline."""
-    return validate_email(address, check_deliverability=False).normalized.lower()
+    normal = validate_email(address, check_deliverability=False).normalized.lower()
+    domain = normal.rpartition("@")[2]
+    if _suffixes().publicsuffix(domain) is None:
+        raise EmailNotValidError(f"the domain ends in '.{domain.rpartition('.')[2]}', "
+                                 "which no real address does")
+    return normal
+
+
+@cache
+def _suffixes() -> PublicSuffixList:
+    """The Public Suffix List shipped with the package; unknown endings are not suffixes."""
+    return PublicSuffixList(accept_unknown=False)
 
 
 _ONE_GAP = re.compile(r"^[\w-]+ [\w-]+$")
+# What a lost or misread '@' leaves: a letter that looks like it, in its place.
+_AT_LOOKALIKES = "q©®&Q"
+
+
+# Endings a lost '.' is put back before: the ones French addresses use. Not any real
+# one: "orange" is no "oran.ge".
+_COMMON_ENDINGS = ("fr", "com", "net", "org", "eu", "info", "be", "ch")
+
+
+def _lost_suffix_dot(address: str) -> str | None:
+    """"x@cci-montluconfr": the '.' before a usual ending lay on a printed dot and went."""
+    local, _, domain = address.rpartition("@")
+    head, dot, last = domain.rpartition(".")
+    for ending in sorted(_COMMON_ENDINGS, key=len, reverse=True):  # gmail.com, not gmailc.om
+        stem = last[: -len(ending)]
+        if last.endswith(ending) and len(stem) >= 2:
+            return f"{local}@{head}{dot}{stem}.{ending}"
+    return None
+
+
+def _lost_at(address: str) -> str | None:
+    """The one place where an '@' read as a look-alike makes a valid address, if only one."""
+    found = []
+    for i, c in enumerate(address):
+        if c in _AT_LOOKALIKES:
+            candidate = f"{address[:i]}@{address[i + 1:]}"
+            try:
+                found.append(_normal_email(candidate))
+            except EmailNotValidError:
+                continue
+    return found[0] if len(found) == 1 else None
 
 
 def check_email(raw: str) -> Checked:
-    """Syntax-checked (no DNS), lower-cased; obvious OCR slips repaired if that makes it valid."""
+    """Syntax-checked (no DNS), lower-cased; obvious OCR slips repaired if that makes it valid.
+
+    A capital 'I' in an address otherwise written in lower case is most likely an
+    'l' (the two are one glyph in many fonts): read as 'l', but not sure.
+    """
     text = " ".join(unicodedata.normalize("NFC", raw).split())
     if not text:
         return Checked("", ok=True)
+    read = text
+    repairs: list[str] = []
+    sure = True
+    if "I" in text and not any(c.isupper() for c in text.replace("I", "")):
+        text = text.replace("I", "l")
+        repairs.append("read 'I' as 'l' (the same shape in many fonts)")
+        sure = False
     try:  # a valid reading is never "repaired"
-        return Checked(_normal_email(text), ok=True)
+        return Checked(_normal_email(text), ok=True, repairs=tuple(repairs), sure=sure)
     except EmailNotValidError:
         pass
-    repairs: list[str] = []
     candidate = _EDGE_JUNK.sub("", text)
     if candidate != text:
         repairs.append("removed punctuation at the start or end")
@@ -125,10 +199,23 @@ def check_email(raw: str) -> Checked:
         candidate = f"{local.replace(' ', '.')}@{domain}"
         repairs.append("a gap in the name part read as the '.' it held")
     try:
-        return Checked(_normal_email(candidate), ok=True, repairs=tuple(repairs))
+        return Checked(_normal_email(candidate), ok=True, repairs=tuple(repairs), sure=sure)
     except EmailNotValidError as exc:
-        # The reviewer sees what was read; the reason is about what is left once repaired.
-        return Checked(text, ok=False, problem=str(exc).strip() or "not a valid e-mail address")
+        problem = str(exc).strip() or "not a valid e-mail address"
+    if "@" not in candidate and (found := _lost_at(candidate)):
+        return Checked(found, ok=True, sure=False,
+                       repairs=(*repairs, "read a look-alike of '@' as '@'"))
+    if "@" in candidate and (found := _lost_suffix_dot(candidate)):
+        try:
+            value = _normal_email(found)
+        except EmailNotValidError:
+            pass
+        else:
+            ending = value.rpartition(".")[2]
+            return Checked(value, ok=True, sure=False,
+                           repairs=(*repairs, f"put back the '.' before '{ending}'"))
+    # The reviewer sees what was read; the reason is about what is left once repaired.
+    return Checked(read, ok=False, problem=problem)
 
 
 # --- phone ---------------------------------------------------------------------------

@@ -69,3 +69,38 @@ def test_an_email_domain_is_mended_from_the_structure_on_the_form() -> None:
 def test_a_misread_name_does_not_spoil_a_well_read_email() -> None:
     assert correct_email("lecoq.marie@cantal.fr", ["Lecog", "Marie"]) == (
         "lecoq.marie@cantal.fr", [])
+
+
+@pytest.mark.parametrize(
+    ("read", "names", "offered"),
+    [
+        ("jerome.lquis@mairie-riom.fr", ["Louis", "Jérôme"], "jerome.louis@mairie-riom.fr"),
+        ("x.jemannier@ville-brioude.fr", ["Lemonnier", "Xavier"], "x.lemonnier@ville-brioude.fr"),
+        ("evrardj@oranae.fr", ["Evrard", "Jules"], "evrardj@orange.fr"),
+    ],
+)
+def test_an_email_a_letter_off_the_names_or_a_provider_is_offered_as_a_guess(
+        read: str, names: list[str], offered: str) -> None:
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import canonical
+
+    checked = canonical(FieldKind.EMAIL, read, names=names)
+    assert checked.value == offered
+    assert not checked.sure  # a reviewer confirms it: an address may differ from the name
+
+
+def test_an_initial_glued_to_the_name_is_not_taken_for_a_misreading() -> None:
+    from pipeline.spelling import guess_email
+
+    assert guess_email("npottier@mairie-maurs.fr", ["Pottier", "Nina"]) == (
+        "npottier@mairie-maurs.fr", [])
+
+
+def test_a_word_read_with_a_for_o_under_a_circumflex_is_offered_as_a_guess() -> None:
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import canonical
+
+    checked = canonical(FieldKind.TEXT, "Responsable du pâle aménagement", words=True)
+    assert checked.value == "Responsable du pôle aménagement" and not checked.sure
+    kept = canonical(FieldKind.TEXT, "Château de Murol", words=True)  # no "Chôteau"
+    assert kept.value == "Château de Murol" and kept.sure

@@ -144,11 +144,23 @@ def test_type_sits_on_a_straight_baseline_and_a_hand_does_not() -> None:
 
     typed, hand = baseline_wobble(_line(0)), baseline_wobble(_line(6))
     assert typed is not None and hand is not None
-    assert typed < TYPED_PAGE_WOBBLE <= hand
+    assert typed.value < TYPED_PAGE_WOBBLE <= hand.value
+    assert typed.letters >= 4
     assert baseline_wobble(np.full((40, 200), 255, np.uint8)) is None
     # neat handwriting that Tesseract reads confidently is still handwriting
-    assert guess_style(0.95, 1.0, typed) == "typed"
-    assert guess_style(0.95, 1.0, hand) == "hand"
+    assert guess_style(0.95, 1.0, typed.value) == "typed"
+    assert guess_style(0.95, 1.0, hand.value) == "hand"
+
+
+def test_a_long_line_says_more_about_the_page_than_a_short_one() -> None:
+    from pipeline.imaging import Wobble
+    from pipeline.trust.evidence import page_context
+
+    ev = TextEvidence("structure", FieldKind.TEXT, ["Mairie de Riom"], [0.95],
+                      wobble=[Wobble(0.01, 30)])
+    short = TextEvidence("fonction", FieldKind.TEXT, ["Maire"], [0.95], wobble=[Wobble(0.9, 4)])
+    short2 = TextEvidence("nom", FieldKind.TEXT, ["Roux"], [0.95], wobble=[Wobble(0.5, 4)])
+    assert page_context([ev, short, short2])["page_wobble"] == 0.01
 
 
 def test_nothing_read_from_an_area_with_writing_is_not_accepted_as_empty() -> None:
@@ -186,6 +198,55 @@ def test_a_word_split_around_a_hyphen_is_not_accepted(read: str) -> None:
     assert _decide("nom", FieldKind.TEXT, read, read).status == Status.REVIEW
     assert _decide("nom", FieldKind.TEXT, "RENAUD-CORDIER", "RENAUD-CORDIER").status \
         == Status.ACCEPTED
+
+
+def test_a_half_spaced_hyphen_is_joined_for_the_reviewer_but_not_accepted() -> None:
+    r = _decide("nom", FieldKind.TEXT, "Fouquet -Hardy", "Fouquet -Hardy")
+    assert r.status == Status.REVIEW and r.value == "Fouquet-Hardy"
+    assert any("hyphen" in note for note in r.repairs)
+
+
+@pytest.mark.parametrize(("fid", "read"), [
+    ("fonction", "Agente de dévelop pement territorial"),  # a word split in two
+    ("structure", "MAIRIE DE PONT AUMUR"),
+    ("fonction", "Chefde projet"),  # a small word glued on
+])
+def test_a_word_split_or_glued_by_the_reading_is_not_accepted(fid: str, read: str) -> None:
+    assert _decide(fid, FieldKind.TEXT, read, read).status == Status.REVIEW
+
+
+@pytest.mark.parametrize(("fid", "written"), [
+    ("fonction", "Chargée de mission en cours"),  # two words, though "encours" is one
+    ("nom", "Delaunay"),  # de + launay: a name, spelt so
+    ("nom", "Lecoq"),
+])
+def test_real_words_that_look_split_or_glued_are_still_accepted(fid: str, written: str) -> None:
+    assert _decide(fid, FieldKind.TEXT, written, written).status == Status.ACCEPTED
+
+
+def test_a_capital_told_only_by_its_size_is_not_accepted_in_handwriting() -> None:
+    # "M" and "m" differ only in size by hand; in print the glyphs tell them apart
+    hand = _decide("fonction", FieldKind.TEXT, "Adjoint au Maire", "Adjoint au Maire",
+                   style="hand")
+    assert hand.status == Status.REVIEW
+    assert _decide("fonction", FieldKind.TEXT, "Adjoint au maire", "Adjoint au maire",
+                   style="hand").status == Status.ACCEPTED
+    assert _decide("fonction", FieldKind.TEXT, "Adjoint au Maire", "Adjoint au Maire",
+                   style="typed").status == Status.ACCEPTED
+    # in a structure's name a capital after "de" is the rule
+    assert _decide("structure", FieldKind.TEXT, "Mairie de Vichy", "Mairie de Vichy",
+                   style="hand").status == Status.ACCEPTED
+
+
+@pytest.mark.parametrize(("read", "offered"), [
+    ("Imartel@yahoo.fr", "lmartel@yahoo.fr"),  # 'I' or 'l': one glyph in many fonts
+    ("michele-cohen@montlucon.ccifr", "michele-cohen@montlucon.cci.fr"),  # lost '.'
+    ("lucas-moreauqaurillac.fr", "lucas-moreau@aurillac.fr"),  # '@' read as 'q'
+])
+def test_an_email_repaired_by_a_guess_is_offered_but_not_accepted(read: str,
+                                                                  offered: str) -> None:
+    r = _decide("mail", FieldKind.EMAIL, read, read)
+    assert r.status == Status.REVIEW and r.value == offered
 
 
 def test_ordinary_text_made_of_known_words_scores_higher_than_a_misreading() -> None:

@@ -65,6 +65,16 @@ def test_email_comma_in_domain_and_trailing_dot_repaired() -> None:
     assert len(checked.repairs) == 2
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Mairie de Brioude /pôle attractivité/", "Mairie de Brioude (pôle attractivité)"),
+    ("Service A/B", "Service A/B"),  # a slash between words stays
+    ("Chargé 1/2 temps", "Chargé 1/2 temps"),
+    ("Chambre de Métiers du Cantal!", "Chambre de Métiers du Cantal"),
+])
+def test_brackets_read_as_slashes_and_glued_specks(raw: str, expected: str) -> None:
+    assert check_text(raw).value == expected
+
+
 def test_email_lower_cased_without_a_repair() -> None:
     checked = check_email("Jean.DUPONT@Mairie-Riom.FR")
     assert checked == check_email("jean.dupont@mairie-riom.fr")
@@ -88,6 +98,37 @@ def test_invalid_email_flagged_with_a_reason_and_left_as_read(raw: str) -> None:
     assert checked.problem
     assert checked.value == raw
     assert checked.repairs == ()
+
+
+def test_email_with_a_domain_ending_no_real_address_has_is_invalid() -> None:
+    checked = check_email("jean.dupont@orange.frr")
+    assert not checked.ok and "frr" in (checked.problem or "")
+    assert check_email("jean.dupont@x.gouv.fr").ok  # a two-part ending
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("henryjerome@vichy-valdallierfr", "henryjerome@vichy-valdallier.fr"),
+    ("jean.dupont@gmailcom", "jean.dupont@gmail.com"),  # the longest real ending wins
+])
+def test_email_dot_lost_before_its_ending_is_put_back_but_not_sure(raw: str,
+                                                                   expected: str) -> None:
+    checked = check_email(raw)
+    assert checked.ok and checked.value == expected and not checked.sure
+    assert any("'.'" in r for r in checked.repairs)
+
+
+def test_email_at_read_as_a_lookalike_is_repaired_only_when_one_place_fits() -> None:
+    checked = check_email("lucas-moreauqaurillac.fr")
+    assert checked.value == "lucas-moreau@aurillac.fr" and not checked.sure
+    two_places = check_email("marcqbarcqriom.fr")  # marc@barcqriom.fr or marcqbarc@riom.fr
+    assert not two_places.ok and two_places.value == "marcqbarcqriom.fr"
+
+
+def test_email_capital_i_among_lower_case_is_read_as_l_but_not_sure() -> None:
+    checked = check_email("I.klein@combrailles.com")
+    assert checked.value == "l.klein@combrailles.com" and not checked.sure
+    mixed = check_email("Isabelle.Martin@riom.fr")  # written with capitals: left alone
+    assert mixed.value == "isabelle.martin@riom.fr" and mixed.sure
 
 
 def test_empty_email_is_ok() -> None:
@@ -236,6 +277,10 @@ def test_required_flags_come_from_the_template() -> None:
         ("Bd. Lafayette", "Bd. Lafayette"),  # real abbreviations keep their dot
         ("S.A.R.L.", "S.A.R.L."),
         ("M. Dupont", "M. Dupont"),
+        ("Mairie de.Riom", "Mairie de Riom"),
+        ("Conseiller entreprises.en charge", "Conseiller entreprises en charge"),
+        ("en charge du programme. LEADER", "en charge du programme LEADER"),
+        ("St. Flour", "St. Flour"),
     ],
 )
 def test_leader_dots_fused_to_words_are_removed(raw: str, expected: str) -> None:

@@ -14,11 +14,13 @@ import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from pipeline import spelling, validate
+from pipeline.imaging import Wobble
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon
 from pipeline.trust.lexicon import fold
@@ -31,9 +33,10 @@ NOT_IN_SECOND = set("çÇêÊôÔâÂîÎùÙœŒûÛëïüÿ")
 
 FEATURES = (
     "bias", "tconf", "rconf", "ran2", "agree", "agree_case", "sim", "valid", "repaired",
-    "lex", "cross", "domain", "glued", "accent_loss", "dup", "empty", "caps", "len", "dots",
-    "page_tconf", "page_agree", "page_wobble", "reg", "alone",
+    "lex", "cross", "domain", "glued", "accent_loss", "implausible", "empty", "caps", "len",
+    "dots", "page_tconf", "page_agree", "page_wobble", "reg", "alone",
 )
+RUNNING_TEXT = ("fonction",)  # fields of ordinary words, where a capital is the exception
 
 
 @dataclass
@@ -49,7 +52,7 @@ class TextEvidence:
     dots_in_text: int = 0
     ink_px: int = 0  # writing found in the field's area, whatever was read from it
     words: bool = False  # ordinary words, where a dictionary may undo dot-caused letter swaps
-    wobble: list[float] = field(default_factory=list)  # per line: baseline_wobble, if measurable
+    wobble: list[Wobble] = field(default_factory=list)  # per line: baseline_wobble, if measurable
     alone: bool = False  # Tesseract was sure enough of typed text: no second reading
     crops: list = field(default_factory=list)  # cleaned line images, for the second engine
 
@@ -81,22 +84,33 @@ def canonical(kind: FieldKind, raw: str, words: bool = False,
     mailbox providers' domains.
     """
     checked = validate.check_value(kind, raw)
-    value, changes = checked.value, []
+    value, changes, guessed = checked.value, [], []
     if words and value:
         value, changes = spelling.correct(value)
+        value, guessed = spelling.guess_words(value)
+        changes += guessed
     elif kind == FieldKind.EMAIL and names and value:
         value, changes = spelling.correct_email(value, list(names), structure)
+        value, guessed = spelling.guess_email(value, list(names))
+        changes += guessed
     if changes:
         # a mended e-mail is checked again: a restored dot can make it valid
         again = validate.check_email(value) if kind == FieldKind.EMAIL else \
             validate.Checked(value, checked.ok, (), checked.problem)
-        checked = validate.Checked(again.value, again.ok,
-                                   (*checked.repairs, *again.repairs,
-                                    *(f"spelling: {c}" for c in changes)), again.problem)
+        checked = replace(again, sure=checked.sure and again.sure and not guessed,
+                          repairs=(*checked.repairs, *again.repairs,
+                                   *(f"spelling: {c}" for c in changes)))
     if kind == FieldKind.ADDRESS and checked.value:
-        return validate.Checked(validate.canonical_address(checked.value), checked.ok,
-                                checked.repairs, checked.problem)
+        return replace(checked, value=validate.canonical_address(checked.value))
     return checked
+
+
+_ELIDED = re.compile(r"\b([dljnsmtcDLJNSMTC]|qu|Qu|[Il1|])['’]|\b([dljnsmt]|qu)(?=[A-ZÀ-Ý])")
+
+
+def _elided(m: re.Match[str]) -> str:
+    head = m.group(1) or m.group(2)
+    return ("l" if head in "Il1|" else head.lower()) + "\u2019"
 
 
 def agree_key(text: str, fold_case: bool, kind: FieldKind | None = None) -> str:
@@ -107,6 +121,10 @@ def agree_key(text: str, fold_case: bool, kind: FieldKind | None = None) -> str:
     printed dot was lost, and a reading without it must not agree with one
     that never saw it ("adelaide marchand@" against "adelaidemarchand@").
     """
+    if kind != FieldKind.EMAIL:
+        # An elided article's apostrophe, which the second engine drops or reads
+        # after a bar: "dYzeure", "I'Artisanat" for "d'Yzeure", "l'Artisanat".
+        text = _ELIDED.sub(_elided, text)
     text = fold(text, case=fold_case)
     if kind == FieldKind.EMAIL:
         text = re.sub(r"\s*([@.])\s*", r"\1", text.strip())
@@ -114,6 +132,7 @@ def agree_key(text: str, fold_case: bool, kind: FieldKind | None = None) -> str:
     if kind == FieldKind.TEXT:  # a comma in a name or a title is read, not eaten
         return re.sub(r"[\s;:]", "", text)
     return re.sub(r"[\s,;:]", "", text)
+
 
 
 def second_text(evidence: TextEvidence) -> str:
@@ -133,12 +152,70 @@ _GLUED_DOT = re.compile(r"[^\W\d_]\.(?:[^\W\d_]|$)")
 _SPLIT_HYPHEN = re.compile(r"[^\W\d_] -[^\W\d_]|[^\W\d_]- [^\W\d_]|-[^\W\d_] [^\W\d_]")
 
 
+_SMALL_WORDS = ("de", "du", "des", "la", "le", "les", "et", "en", "au", "aux", "sur")
+_LETTERS = re.compile(r"^[^\W\d_]+$")
+
+
+def split_word(text: str) -> bool:
+    """Two neighbours, not both words, that make one when joined ("dévelop pement")."""
+    tokens = text.split()
+    for a, b in itertools.pairwise(tokens):
+        if len(a) < 2 or len(b) < 2 or not (_LETTERS.match(a) and _LETTERS.match(b)):
+            continue
+        if min(len(a), len(b)) < 4 and spelling.known_word(a) and spelling.known_word(b):
+            continue  # "en cours", though "encours" is a word too
+        if spelling.known_word(a + (b if a.isupper() else b.lower())):
+            return True
+    return False
+
+
+def glued_small_word(text: str) -> bool:
+    """An unknown word that is a known one with "de", "la"... stuck to it ("Chefde").
+
+    Not for people's names: Delaunay, Lecoq, Bonneau are all spelt so.
+    """
+    for t in text.split():
+        if len(t) < 5 or not _LETTERS.match(t) or spelling.known_word(t):
+            continue
+        low = t.lower()
+        for small in _SMALL_WORDS:
+            rest = len(t) - len(small)
+            if rest < 3:
+                continue
+            if low.endswith(small) and spelling.known_word(t[:rest]):
+                return True
+            if low.startswith(small) and spelling.known_word(
+                    t[len(small):] if t.isupper() or t.islower() else t[len(small):].capitalize()):
+                return True
+    return False
+
+
+# Letters whose capital is the small one drawn bigger: in handwriting, size is all
+# that tells "Maire" from "maire".
+_CASE_BY_SIZE = frozenset("CKMOPSUVWXZ")
+
+
+def case_by_size(text: str) -> bool:
+    """A word of running text ("Adjoint au Maire") whose capital may be a big small letter.
+
+    Only for handwriting, and for fields of running text (a job title): in a
+    structure's name, capitals after "de" or "du" are the rule.
+    """
+    for a, b in itertools.pairwise(text.split()):
+        if (len(b) > 1 and b[0] in _CASE_BY_SIZE and b[1:].islower() and a.islower()
+                and b.lower() in lexicon.french_words()):
+            return True
+    return False
+
+
 def impossible_spelling(text: str, fid: str = "") -> bool:
     """Readings no careful person writes, left by OCR slips or leader residue.
 
     A ç before e, i or a consonant or starting a word (a dot under a plain c); a
     dot glued between two words or ending a word ("services.en", "Élu.": leader
-    residue); a hyphen spaced on one side only ("RENAUD -CORDIER"); a name
+    residue); a hyphen spaced on one side only ("RENAUD -CORDIER"); a word
+    split in two or glued to a small word ("dévelop pement", "Chefde"); a word
+    a name
     without the accents of its usual spelling ("Gregoire"), with only some of
     them ("Adélaide"), or with a cedilla it never has ("Luças").
     """
@@ -147,6 +224,10 @@ def impossible_spelling(text: str, fid: str = "") -> bool:
     if fid != "mail" and _SPLIT_HYPHEN.search(text):
         return True
     if fid in ("nom", "prenom", "structure", "fonction") and _GLUED_DOT.search(text):
+        return True
+    if fid != "mail" and split_word(text):
+        return True
+    if fid in ("structure", "fonction", "adresse") and glued_small_word(text):
         return True
     return fid in ("nom", "prenom") and (lexicon.lost_accents(text) or lexicon.odd_cedilla(text)
                                          or lexicon.partial_accents(text))
@@ -259,19 +340,36 @@ def page_context(evs: Sequence[TextEvidence]) -> dict[str, float]:
     """Page-wide signals that say how the form was filled (typed or by hand)."""
     filled = [e for e in evs if any(e.t_lines)]
     confs = sorted(e.tconf for e in filled)
-    agree = [agree_key(e.raw(TESS), True) == agree_key(e.raw(SECOND), True)
-             for e in filled if e.ran_second]
+    # a field Tesseract was sure enough of alone counts as agreed: it passed a higher bar
+    agree = [e.alone or agree_key(e.raw(TESS), True) == agree_key(e.raw(SECOND), True)
+             for e in filled if e.ran_second or e.alone]
+    # the median letter's line: long lines count for more than a short, noisy "Maire"
     wobble = sorted(w for e in filled for w in e.wobble)
+    letters = np.cumsum([w.letters for w in wobble])
     return {
         "page_tconf": confs[len(confs) // 2] if confs else 0.0,
         "page_agree": sum(agree) / len(agree) if agree else 0.0,
         # no measurable line: count it as handwriting (it is never what lowers a bar)
-        "page_wobble": wobble[len(wobble) // 2] if wobble else 1.0,
+        "page_wobble": (wobble[int(np.searchsorted(letters, letters[-1] / 2))].value
+                        if wobble else 1.0),
     }
 
 
+def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: str) -> bool:
+    """A reading no one should accept unseen, however sure the engines are.
+
+    A crossed-out word and its rewrite; a spelling no careful writer uses; nothing
+    read from an area with writing in it; a repair that had to guess; and, by
+    hand, a capital in running text that only its size tells from a small letter.
+    """
+    value = checked.value
+    return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
+            or (not value and ev.ink_px > 0) or not checked.sure
+            or (style == "hand" and ev.field in RUNNING_TEXT and case_by_size(value)))
+
+
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],
-               reg_quality: float) -> list[Candidate]:
+               reg_quality: float, style: str = "typed") -> list[Candidate]:
     """Tesseract's candidate, and the second engine's when it ran, with their features."""
     t_raw = ev.raw(TESS)
     r_raw = ev.raw(SECOND) if ev.ran_second else ""
@@ -301,9 +399,7 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
             "lex": lexicon_score(ev.field, ev.kind, value, ev.words),
             "cross": cross, "domain": domain, "glued": glued_names(ev.field, value, page_values),
             "accent_loss": float(source == SECOND and any(c in NOT_IN_SECOND for c in t_raw)),
-            # an empty reading of an area with writing in it is no reading at all
-            "dup": float(has_duplicate_word(raw) or impossible_spelling(value, ev.field)
-                         or (not value and ev.ink_px > 0)),
+            "implausible": float(implausible(ev, raw, checked, style)),
             "empty": float(not value),
             "caps": float(bool(letters) and all(c.isupper() for c in letters)),
             "len": math.log1p(len(value)), "dots": float(ev.dots_in_text > 0),

@@ -119,7 +119,7 @@ def eligible(r: Example) -> bool:
     if r.get("names_unread") and x["empty"] == 1.0:
         return False
     both = (x["agree"] == 1.0 and x["ran2"] == 1.0) or x.get("alone") == 1.0
-    return x["valid"] == 1.0 and both and x["dup"] == 0.0
+    return x["valid"] == 1.0 and both and x["implausible"] == 0.0
 
 
 def pooled_thresholds(base: dict[str, dict[str, Counts]]) -> dict[str, dict[str, float]]:

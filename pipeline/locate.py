@@ -109,46 +109,60 @@ def _fused_dots(ink: np.ndarray, letter: np.ndarray, dots: _RefDots, size: float
     yy, xx = np.mgrid[-k:k + 1, -k:k + 1]
     dist = np.hypot(xx, yy)
     disc = dist <= r
+    disc_px = disc.sum()
     ring = (dist > r) & (dist <= r + reach)
     ring_y, ring_x = np.nonzero(ring)
     order = np.argsort(np.arctan2(ring_y - k, ring_x - k))
     ring_y, ring_x = ring_y[order], ring_x[order]
-    for x in dots.xs + np.polyval(fit_x, dots.xs):
-        if not x0 <= x <= x1:
-            continue
-        y = dots.y + float(np.polyval(fit_y, x))
-        cx, cy = round(float(x)), round(y)
+    ring_yx = list(zip(ring_y.tolist(), ring_x.tolist(), strict=True))
+    # Every printed dot's place on this line at once; only those inside the writing,
+    # with a letter's ink on their centre, are looked at one by one.
+    xs = dots.xs + np.polyval(fit_x, dots.xs)
+    xs = xs[(xs >= x0) & (xs <= x1)]
+    cxs = np.round(xs).astype(int)
+    cys = np.round(dots.y + np.polyval(fit_y, xs)).astype(int)
+    inside = (cxs - k >= 0) & (cys - k >= 0) & (cxs + k + 1 <= w) & (cys + k + 1 <= h)
+    cxs, cys = cxs[inside], cys[inside]
+    on_ink = ink[cys, cxs].astype(bool)
+    for cx, cy in zip(cxs[on_ink].tolist(), cys[on_ink].tolist(), strict=True):
         xa, xb, ya, yb = cx - k, cx + k + 1, cy - k, cy + k + 1
-        if xa < 0 or ya < 0 or xb > w or yb > h or not ink[cy, cx]:
-            continue
         win = ink[ya:yb, xa:xb]
-        if win[disc].sum() < 0.35 * disc.sum() or not letter[ya:yb, xa:xb][win & disc].any():
+        covered = win & disc
+        if covered.sum() < 0.35 * disc_px or not letter[ya:yb, xa:xb][covered].any():
             continue
         keep = np.zeros(win.shape, np.uint8)
-        for (ay, ax, aw), (by, bx, bw) in itertools.combinations(_entries(win, ring_y, ring_x), 2):
+        entries = _entries(win[ring_y, ring_x].tolist(), ring_yx)
+        for (ay, ax, aw), (by, bx, bw) in itertools.combinations(entries, 2):
             cv2.line(keep, (ax, ay), (bx, by), 1, max(1, round(min(aw, bw, 2 * r))))
         out[ya:yb, xa:xb] |= disc & ~(keep.astype(bool) & win)
     return out
 
 
-def _entries(win: np.ndarray, ring_y: np.ndarray,
-             ring_x: np.ndarray) -> list[tuple[int, int, float]]:
-    """Where strokes enter a dot's disc: (y, x, width) of each run of ink around it."""
-    on = win[ring_y, ring_x]
-    if on.all() or not on.any():
+def _entries(on: list[bool], ring_yx: list[tuple[int, int]]) -> list[tuple[int, int, float]]:
+    """Where strokes enter a dot's disc: (y, x, width) of each run of ink around it.
+
+    Plain Python: the ring is a few dozen pixels, too few for numpy to pay.
+    """
+    n = len(on)
+    if all(on) or not any(on):
         return []
-    start = int(np.argmin(on))  # begin the circular walk off the ink
-    order = np.roll(np.arange(len(on)), -start)
-    step = np.diff(on[order].astype(np.int8), append=np.int8(0))
-    firsts = np.flatnonzero(step == 1) + 1
-    lasts = np.flatnonzero(step == -1)
+    start = on.index(False)  # begin the circular walk off the ink
     out = []
-    for i, j in zip(firsts, lasts, strict=True):
-        if j - i + 1 > SIDE_CONTACT * len(on):
-            continue  # a letter's side touching the dot, not a stroke entering it
-        py, px = ring_y[order[i:j + 1]], ring_x[order[i:j + 1]]
-        width = float(np.hypot(py.max() - py.min(), px.max() - px.min())) + 1
-        out.append((round(float(py.mean())), round(float(px.mean())), width))
+    i = 0
+    while i < n:
+        if not on[(start + i) % n]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and on[(start + j + 1) % n]:
+            j += 1
+        if j - i + 1 <= SIDE_CONTACT * n:  # else a letter's side touching the dot
+            pts = [ring_yx[(start + m) % n] for m in range(i, j + 1)]
+            ys = [y for y, _ in pts]
+            xs = [x for _, x in pts]
+            width = float(np.hypot(max(ys) - min(ys), max(xs) - min(xs))) + 1
+            out.append((round(sum(ys) / len(ys)), round(sum(xs) / len(xs)), width))
+        i = j + 1
     return out
 
 
@@ -243,7 +257,7 @@ def clean_line(
     keep = np.ones(n, bool)
     keep[0] = False
     keep &= ~remove
-    kept_mask = keep[labels]
+    kept_mask = np.take(keep, labels)  # (np.take: twice as fast as keep[labels])
     ink_px = int(kept_mask.sum())
     removed = int((remove & dot_mask).sum())
     in_text = int((inside & (on_lattice if strict else is_leader)).sum())
@@ -255,17 +269,21 @@ def clean_line(
     gone = np.zeros(n, bool)
     gone[1:] = remove[1:]
     clean = raw.copy()
-    clean[cv2.dilate(gone[labels].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 255
+    clean[cv2.dilate(np.take(gone, labels).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 255
     # The dots' size as printed and scanned here: ink spread and blur fatten them.
     size = float(np.median(ws[cand[is_leader[cand]]])) if is_leader.any() else dots.size
     big = keep & (areas > 3 * dots.area)
-    fused = _fused_dots(kept_mask, big[labels], dots, max(dots.size, size), fit_x, fit_y, x0, x1)
+    fused = _fused_dots(kept_mask, np.take(big, labels), dots, max(dots.size, size),
+                        fit_x, fit_y, x0, x1)
     if not fused.any():
         fused = None
-    ys, xs = np.nonzero(kept_mask)
+    # the kept ink's bounding box, from its pieces' boxes
+    kept = np.flatnonzero(keep)
+    top, left = stats[kept, cv2.CC_STAT_TOP], stats[kept, cv2.CC_STAT_LEFT]
+    bottom, right = top + hs[kept] - 1, left + ws[kept] - 1
     h, w = raw.shape
-    y0, y1 = max(0, ys.min() - TRIM_MARGIN), min(h, ys.max() + TRIM_MARGIN + 1)
-    xa, xb = max(0, xs.min() - TRIM_MARGIN), min(w, xs.max() + TRIM_MARGIN + 1)
+    y0, y1 = max(0, top.min() - TRIM_MARGIN), min(h, bottom.max() + TRIM_MARGIN + 1)
+    xa, xb = max(0, left.min() - TRIM_MARGIN), min(w, right.max() + TRIM_MARGIN + 1)
     # Normalise contrast: paper white, ink dark, whatever the pen or the scanner.
     (lo,) = percentiles_u8(raw[kept_mask], (5,))
     (hi,) = percentiles_u8(raw, (90,))

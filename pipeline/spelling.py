@@ -15,6 +15,7 @@ import itertools
 import re
 from functools import cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.trust import lexicon
@@ -209,6 +210,27 @@ def guess_words(text: str) -> tuple[str, list[str]]:
         return word
 
     return _ANY_WORD.sub(fix, text), changes
+
+
+def guess_commune(address: str) -> tuple[str, list[str]]:
+    """The address with its commune, if no place is so called, as the one place a letter
+    or two away ("Arpaion-sur-Cère" -> "Arpajon-sur-Cère"): a guess, for a reviewer."""
+    from pipeline.validate import postcode_and_commune
+
+    _, commune = postcode_and_commune(address)
+    key = lexicon.fold_key(commune)
+    if len(key) < 5 or lexicon.is_commune(commune):
+        return address, []
+    names = lexicon.commune_names()
+    limit = 1 if len(key) < 10 else 2
+    hits = process.extract(key, list(names), scorer=Levenshtein.distance,
+                           score_cutoff=limit, limit=2)
+    if not hits or (len(hits) > 1 and hits[1][1] == hits[0][1]):
+        return address, []
+    found = names[hits[0][0]]
+    at = address.rfind(commune)
+    return (address[:at] + found + address[at + len(commune):],
+            [f"{commune} -> {found} (the nearest commune)"])
 
 
 def guess_email(mail: str, names: list[str]) -> tuple[str, list[str]]:

@@ -130,7 +130,7 @@ def _suffixes() -> PublicSuffixList:
 
 _ONE_GAP = re.compile(r"^[\w-]+ [\w-]+$")
 # What a lost or misread '@' leaves: a letter that looks like it, in its place.
-_AT_LOOKALIKES = "q©®&Q"
+_AT_LOOKALIKES = "q©®&Qw"
 
 
 # Endings a lost '.' is put back before: the ones French addresses use. Not any real

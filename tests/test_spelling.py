@@ -104,3 +104,14 @@ def test_a_word_read_with_a_for_o_under_a_circumflex_is_offered_as_a_guess() -> 
     assert checked.value == "Responsable du pôle aménagement" and not checked.sure
     kept = canonical(FieldKind.TEXT, "Château de Murol", words=True)  # no "Chôteau"
     assert kept.value == "Château de Murol" and kept.sure
+
+
+def test_a_commune_no_place_is_called_is_offered_as_the_nearest_one() -> None:
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import canonical
+
+    checked = canonical(FieldKind.ADDRESS, "22 route de la Gare\n15130 Arpaion-sur-Cère")
+    assert checked.value == "22 route de la Gare, 15130 Arpajon-sur-Cère"
+    assert not checked.sure
+    lieu_dit = canonical(FieldKind.ADDRESS, "Les Granges\n63210 Nébouzat")
+    assert lieu_dit.value == "Les Granges, 63210 Nébouzat" and lieu_dit.sure

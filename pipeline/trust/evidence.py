@@ -101,7 +101,9 @@ def canonical(kind: FieldKind, raw: str, words: bool = False,
                           repairs=(*checked.repairs, *again.repairs,
                                    *(f"spelling: {c}" for c in changes)))
     if kind == FieldKind.ADDRESS and checked.value:
-        return replace(checked, value=validate.canonical_address(checked.value))
+        address, guessed = spelling.guess_commune(validate.canonical_address(checked.value))
+        return replace(checked, value=address, sure=checked.sure and not guessed,
+                       repairs=(*checked.repairs, *(f"spelling: {c}" for c in guessed)))
     return checked
 
 

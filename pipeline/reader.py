@@ -51,7 +51,10 @@ SECOND_FIELD_MIN = 0.60  # second engine only for a field Tesseract reads this s
 # in them), and its format already gates the second read.
 SECOND_PAGE_MIN = TYPED_PAGE_TCONF  # on a page whose median field it reads this surely
 ALONE_CONF = 0.95  # typed text Tesseract reads this surely is not read a second time
-MIN_REGISTRATION = 0.6  # below: every field goes to review as poor_registration
+# Below: every field goes to review as poor_registration. Matches bunched in three of
+# the page's twelve cells (quality 0.6) fitted one part of a photo and misplaced the
+# rest: boxes read there were wrong.
+MIN_REGISTRATION = 0.7
 EMPTY_CONFIDENCE = 0.97  # a writing area with no ink in it
 PAGE_VIEW_DPI = 100
 FIELD_ROWS_MARGIN_MM = 6.0  # room for marks and crops around the outermost fields

@@ -125,7 +125,8 @@ def _fit(img: np.ndarray, ref: _RefFeatures, gate: float | None = None) -> _Fit 
     if desc is None or len(pts) < MIN_INLIERS:
         return None
     pairs = ref.matcher.knnMatch(desc, k=2)
-    good = [m for m, *rest in pairs if rest and m.distance < RATIO * rest[0].distance]
+    # (LSH may find fewer than two neighbours, or none, for a descriptor)
+    good = [p[0] for p in pairs if len(p) >= 2 and p[0].distance < RATIO * p[1].distance]
     src = np.float32([pts[m.queryIdx] for m in good]).reshape(-1, 2)
     dst = np.float32([ref.keypoints[m.trainIdx] for m in good]).reshape(-1, 2)
     if gate is not None and len(src):

@@ -108,6 +108,24 @@ def test_empty_optional_fields_are_empty_and_accepted(template, engine) -> None:
         assert got[fid].status == Status.ACCEPTED
 
 
+def test_a_page_registered_on_one_corner_only_sends_every_field_to_review(
+        template, engine, monkeypatch) -> None:
+    # Matches bunched in a few cells of the page (a photo's one flat part) score 0.6:
+    # the rest of the page may be misplaced, so not even a clear box is accepted.
+    import dataclasses
+
+    import pipeline.reader as reader
+
+    real = reader.register
+    monkeypatch.setattr(reader, "register",
+                        lambda *a, **k: dataclasses.replace(real(*a, **k), quality=0.6))
+    img = filled_page(template, PERSON, marks=MARKS)
+    r = _read(img, template, engine)
+    assert r.kind == PageKind.FORM
+    assert all(f.status == Status.REVIEW and Reason.POOR_REGISTRATION in f.reasons
+               for f in r.fields)
+
+
 def test_marks_and_group_rules(template, engine) -> None:
     img = filled_page(template, marks={"participera": "oui", "dejeunera": "oui"})
     r = _read(transform(img, angle=3), template, engine)

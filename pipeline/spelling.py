@@ -260,4 +260,27 @@ def guess_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
         if near[0][0] <= 2 and near[1][0] > near[0][0] and len(domain) >= 6:
             changes.append(f"{domain} -> {near[0][1]} (a mailbox provider)")
             domain = near[0][1]
+        else:
+            domain = _guess_domain_places(domain, changes)
     return f"{''.join(parts)}@{domain}", changes
+
+
+def _guess_domain_places(domain: str, changes: list[str]) -> str:
+    """A part of the domain one letter off a commune's name ("ville-brioqude")."""
+    names = _glued_communes()
+    labels = re.split(r"([.\-])", domain)
+    for i, label in enumerate(labels):
+        if len(label) < 6 or label in names or known(label.capitalize(), names=False):
+            continue
+        hits = process.extract(label, names, scorer=Levenshtein.distance, score_cutoff=1,
+                               limit=2)
+        if len(hits) == 1 or (hits and hits[1][1] > hits[0][1]):
+            changes.append(f"{label} -> {hits[0][0]} (a commune)")
+            labels[i] = hits[0][0]
+    return "".join(labels)
+
+
+@cache
+def _glued_communes() -> list[str]:
+    """Commune names as domains write them: "saint-flour" is "saintflour" or parts of it."""
+    return sorted({k.replace(" ", "") for k in lexicon.communes()} | places())

@@ -185,10 +185,18 @@ def check_email(raw: str) -> Checked:
     candidate = _EDGE_JUNK.sub("", text)
     if candidate != text:
         repairs.append("removed punctuation at the start or end")
+    head, _, tail = candidate.partition(" ")
+    if "@" in head and tail and "@" not in tail:
+        # "henryb@orange.fr....... .. ll": leader residue read after the address
+        try:
+            return Checked(_normal_email(_EDGE_JUNK.sub("", head)), ok=True, sure=False,
+                           repairs=(*repairs, "dropped what was read after the address"))
+        except EmailNotValidError:
+            pass
     spaced = candidate
-    candidate = re.sub(r"\s*([@.])\s*", r"\1", candidate)
+    candidate = re.sub(r"\s*([@.\-])\s*", r"\1", candidate)
     if candidate != spaced:
-        repairs.append("removed spaces around '@' or '.'")
+        repairs.append("removed spaces around '@', '.' or '-'")
     local, at, domain = candidate.rpartition("@")
     if at and "," in domain:
         candidate = f"{local}@{domain.replace(',', '.')}"

@@ -77,6 +77,8 @@ def test_a_misread_name_does_not_spoil_a_well_read_email() -> None:
         ("jerome.lquis@mairie-riom.fr", ["Louis", "Jérôme"], "jerome.louis@mairie-riom.fr"),
         ("x.jemannier@ville-brioude.fr", ["Lemonnier", "Xavier"], "x.lemonnier@ville-brioude.fr"),
         ("evrardj@oranae.fr", ["Evrard", "Jules"], "evrardj@orange.fr"),
+        ("olivier-martins@ville-brioqude.fr", ["Martins", "Olivier"],
+         "olivier-martins@ville-brioude.fr"),  # a commune's name
     ],
 )
 def test_an_email_a_letter_off_the_names_or_a_provider_is_offered_as_a_guess(

@@ -124,6 +124,13 @@ def test_email_at_read_as_a_lookalike_is_repaired_only_when_one_place_fits() -> 
     assert not two_places.ok and two_places.value == "marcqbarcqriom.fr"
 
 
+def test_email_with_leader_residue_read_after_it_is_offered_without_it() -> None:
+    checked = check_email("henryb@orange.fr....... .. ll")
+    assert checked.ok and checked.value == "henryb@orange.fr" and not checked.sure
+    spaced = check_email("lecoq.alex@cma -cantal. fr .")
+    assert spaced.ok and spaced.value == "lecoq.alex@cma-cantal.fr"
+
+
 def test_email_capital_i_among_lower_case_is_read_as_l_but_not_sure() -> None:
     checked = check_email("I.klein@combrailles.com")
     assert checked.value == "l.klein@combrailles.com" and not checked.sure

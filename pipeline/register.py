@@ -10,6 +10,7 @@ Registration reports its own quality; every field read through it inherits it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -41,12 +42,33 @@ def _orb() -> cv2.ORB:
                           patchSize=31, fastThreshold=12)
 
 
-def _detect(img: np.ndarray, n: int = N_FEATURES) -> tuple[np.ndarray, np.ndarray | None]:
+def _detect(img: np.ndarray, n: int = N_FEATURES,
+            spread: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """ORB keypoints and descriptors; with `spread`, the strongest in each cell of the
+    page's 3 x 4 grid rather than over the whole page, where a bold, well-lit header
+    can take them all and leave a photo's darker half unmatched."""
     orb = _orb()
-    orb.setMaxFeatures(n)
-    kps, desc = orb.detectAndCompute(img, None)
+    if not spread:
+        orb.setMaxFeatures(n)
+        kps, desc = orb.detectAndCompute(img, None)
+    else:
+        orb.setMaxFeatures(2 * n)
+        found = orb.detect(img, None)
+        kps, desc = orb.compute(img, _per_cell(found, img.shape, n)) if found else ((), None)
     pts = np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2)
     return pts, desc
+
+
+def _per_cell(kps: Sequence[cv2.KeyPoint], shape: tuple[int, ...], n: int) -> list:
+    """Up to n / 12 of the strongest keypoints per cell of a 3 x 4 grid."""
+    h, w = shape[:2]
+    pts = np.array([k.pt for k in kps], dtype=np.float32)
+    strength = np.array([k.response for k in kps], dtype=np.float32)
+    cell = ((pts[:, 0] * 3 // w).clip(0, 2) * 4 + (pts[:, 1] * 4 // h).clip(0, 3)).astype(int)
+    order = np.lexsort((-strength, cell))  # by cell, strongest first
+    first = np.searchsorted(cell[order], cell[order], side="left")
+    rank = np.arange(len(order)) - first
+    return [kps[i] for i in order[rank < n // 12]]
 
 
 _REFS: dict[str, _RefFeatures] = {}
@@ -115,13 +137,15 @@ class _Fit:
         return round(float(min(q_inl, q_res, self.spread)), 3)
 
 
-def _fit(img: np.ndarray, ref: _RefFeatures, gate: float | None = None) -> _Fit | None:
+def _fit(img: np.ndarray, ref: _RefFeatures, gate: float | None = None,
+         spread: bool = False) -> _Fit | None:
     """Match `img` to the reference and fit the most constrained model that explains it.
 
     `gate` (px) keeps only matches already that close to their place: for a
-    second pass on a page the first pass has roughly put in place.
+    second pass on a page the first pass has roughly put in place. `spread`:
+    keypoints taken cell by cell (see `_detect`).
     """
-    pts, desc = _detect(img, N_SCAN_FEATURES)
+    pts, desc = _detect(img, N_SCAN_FEATURES, spread)
     if desc is None or len(pts) < MIN_INLIERS:
         return None
     pairs = ref.matcher.knnMatch(desc, k=2)
@@ -190,6 +214,11 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
     ref = _reference(template)
     small, k = _normalise(img, template)
     first = _fit(small, ref)
+    if first is not None and first.spread < 1.0:
+        # Matches bunched in part of the page: look for keypoints everywhere.
+        spread_out = _fit(small, ref, spread=True)
+        if spread_out is not None and spread_out.quality > first.quality:
+            first = spread_out
     if first is None or (not 0.6 <= _scale(first.matrix) * k <= 1.6 and not (
         0.6 <= _scale(first.matrix) <= 1.6
     )):
@@ -205,7 +234,7 @@ def register(img: np.ndarray, template: Template, out_dpi: int = 300) -> Registr
         rh, rw = ref.shape
         placed = cv2.warpPerspective(pre, to_ref @ np.diag([1 / s, 1 / s, 1.0]), (rw, rh),
                                      flags=cv2.INTER_LINEAR, borderValue=255)
-        again = _fit(_flatten(placed), ref, gate=gate)
+        again = _fit(_flatten(placed), ref, gate=gate, spread=fit.spread < 1.0)
         if again is None or again.quality < fit.quality:
             break
         to_ref = again.matrix @ to_ref

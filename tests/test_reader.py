@@ -67,6 +67,20 @@ def test_reads_a_phone_photo_in_perspective(template, engine) -> None:
     assert got["dejeunera"] == "non"
 
 
+def test_a_page_washed_out_below_its_header_is_registered_on_all_of_it(template) -> None:
+    # A photo's lower part in shadow or glare: the strongest corners all lie in the
+    # bold header, and a fit on them alone scored 0.8, capping every field's confidence.
+    from pipeline.register import register
+
+    img = filled_page(template, PERSON, marks=MARKS).astype(np.float32)
+    top = int(img.shape[0] * 0.3)
+    img[top:] = 255 - (255 - img[top:]) * 0.2
+    reg = register(img.astype(np.uint8), template)
+    assert reg is not None and reg.quality >= 0.95
+    corners = np.array([[0, 0, 1], [2400, 3400, 1]], float) @ reg.matrix.T
+    assert np.abs(corners[:, :2] / corners[:, 2:] - [[0, 0], [2400, 3400]]).max() < 3
+
+
 def test_the_email_keeps_its_dots(template, engine) -> None:
     r = _read(transform(filled_page(template), angle=2), template, engine)
     assert _values(r)["mail"] == PERSON["mail"]

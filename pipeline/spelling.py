@@ -212,6 +212,27 @@ def guess_words(text: str) -> tuple[str, list[str]]:
     return _ANY_WORD.sub(fix, text), changes
 
 
+def guess_first_name(text: str) -> tuple[str, list[str]]:
+    """A first name no one is called, a dot's swap away from one that people are
+    ("Calette" -> "Colette"): the printed dot under the "o" made it an "a", in both
+    engines' crops alike. A guess for a reviewer: rare names exist."""
+    changes: list[str] = []
+    names = lexicon.first_names()
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if len(word) < 4 or lexicon.fold(word) in names:
+            return word
+        found = {v for v in _variants(word) if lexicon.fold(v) in names}
+        if len(found) != 1:
+            return word
+        (name,) = found
+        changes.append(f"{word} -> {name} (a first name)")
+        return name
+
+    return _ANY_WORD.sub(fix, text), changes
+
+
 def guess_commune(address: str) -> tuple[str, list[str]]:
     """The address with its commune, if no place is so called, as the one place a letter
     or two away ("Arpaion-sur-Cère" -> "Arpajon-sur-Cère"): a guess, for a reviewer."""

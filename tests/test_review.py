@@ -259,8 +259,8 @@ def test_stored_images_and_crops_are_served(app, ws: Workspace) -> None:
     rel = ws.db.execute("SELECT image FROM pages LIMIT 1").fetchone()[0]
     assert client.get("/" + rel).mimetype == "image/png"
     agent = field_id(ws, "scan-001.pdf", 1, "agent_collectivite")  # no image of its own
-    assert client.get(f"/field/{agent}/image.png").data[:4] == b"\x89PNG"
-    assert client.get("/mark/1/image.png").data[:4] == b"\x89PNG"
+    assert client.get(f"/field/{agent}/image").data[:4] == b"\x89PNG"
+    assert client.get("/mark/1/image").data[:4] == b"\x89PNG"
 
 
 def test_security_headers(app) -> None:

@@ -232,7 +232,7 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
             abort(404, "No such image in this workspace.")
         return send_file(path, max_age=3600)
 
-    @app.get("/field/<int:field_id>/image.png")
+    @app.get("/field/<int:field_id>/image")
     def field_image(field_id: int) -> Response:
         f = _found(lambda: q.get_field(ws(), field_id))
         own = images.workspace_image(root, f.image)
@@ -243,7 +243,7 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
             abort(404, "This field has no image.")
         return _png(images.field_crop(tpl, tpl.field(f.field), page_img))
 
-    @app.get("/mark/<int:mark_id>/image.png")
+    @app.get("/mark/<int:mark_id>/image")
     def mark_image(mark_id: int) -> Response:
         m = _found(lambda: q.get_mark(ws(), mark_id))
         page_img = images.workspace_image(root, m.page_image)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from functools import cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.trust import lexicon
+from pipeline.validate import COMMON_ENDINGS, postcode_and_commune
 
 # What Tesseract reads -> what the letter was, for the swaps a dot under it causes.
 SWAPS = {
@@ -121,7 +123,6 @@ WEBMAIL = (
     "hotmail.fr", "hotmail.com", "sfr.fr", "neuf.fr", "aol.com", "outlook.fr", "outlook.com",
     "live.fr", "club-internet.fr", "numericable.fr", "bbox.fr", "icloud.com", "voila.fr",
 )
-_TLDS = ("fr", "com", "net", "org", "eu")
 
 
 def _swapped(read: str, meant: str) -> int:
@@ -171,7 +172,7 @@ def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str
                 domain = domain[:i] + w + domain[i + len(w):]
                 changes.append(f"{part} -> {w} (as written elsewhere on the form)")
     if "." not in domain:
-        for tld in _TLDS:
+        for tld in COMMON_ENDINGS:
             if domain.endswith(tld) and len(domain) > len(tld) + 1:
                 fixed = f"{domain[:-len(tld)]}.{tld}"
                 changes.append(f"{domain} -> {fixed} (a domain needs its dot)")
@@ -180,7 +181,7 @@ def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str
     head, dot, tld = domain.rpartition(".")
     if dot and any(ch.isdigit() for ch in tld):  # "63.0rg": no top-level domain has digits
         fixed = tld.translate(str.maketrans("015", "ols"))
-        if fixed in _TLDS:
+        if fixed in COMMON_ENDINGS:
             changes.append(f"{tld} -> {fixed} (a top-level domain has no digits)")
             domain = f"{head}.{fixed}"
     if domain not in WEBMAIL:
@@ -236,22 +237,31 @@ def guess_first_name(text: str) -> tuple[str, list[str]]:
 def guess_commune(address: str) -> tuple[str, list[str]]:
     """The address with its commune, if no place is so called, as the one place a letter
     or two away ("Arpaion-sur-Cère" -> "Arpajon-sur-Cère"): a guess, for a reviewer."""
-    from pipeline.validate import postcode_and_commune
-
     _, commune = postcode_and_commune(address)
     key = lexicon.fold_key(commune)
     if len(key) < 5 or lexicon.is_commune(commune):
         return address, []
-    names = lexicon.commune_names()
-    limit = 1 if len(key) < 10 else 2
-    hits = process.extract(key, list(names), scorer=Levenshtein.distance,
-                           score_cutoff=limit, limit=2)
-    if not hits or (len(hits) > 1 and hits[1][1] == hits[0][1]):
+    found = _nearest(key, _commune_keys(), 1 if len(key) < 10 else 2)
+    if found is None:
         return address, []
-    found = names[hits[0][0]]
+    name = lexicon.commune_names()[found]
     at = address.rfind(commune)
-    return (address[:at] + found + address[at + len(commune):],
-            [f"{commune} -> {found} (the nearest commune)"])
+    return (address[:at] + name + address[at + len(commune):],
+            [f"{commune} -> {name} (the nearest commune)"])
+
+
+def _nearest(key: str, choices: Sequence[str], limit: int) -> str | None:
+    """The one choice within `limit` edits of `key` nearer than every other, if any."""
+    hits = process.extract(key, choices, scorer=Levenshtein.distance, score_cutoff=limit,
+                           limit=2)
+    if not hits or (len(hits) > 1 and hits[1][1] == hits[0][1]):
+        return None
+    return hits[0][0]
+
+
+@cache
+def _commune_keys() -> tuple[str, ...]:
+    return tuple(lexicon.commune_names())
 
 
 def guess_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
@@ -288,20 +298,24 @@ def guess_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
 
 def _guess_domain_places(domain: str, changes: list[str]) -> str:
     """A part of the domain one letter off a commune's name ("ville-brioqude")."""
-    names = _glued_communes()
     labels = re.split(r"([.\-])", domain)
     for i, label in enumerate(labels):
-        if len(label) < 6 or label in names or known(label.capitalize(), names=False):
+        if (len(label) < 6 or label in _glued_commune_set()
+                or known(label.capitalize(), names=False)):
             continue
-        hits = process.extract(label, names, scorer=Levenshtein.distance, score_cutoff=1,
-                               limit=2)
-        if len(hits) == 1 or (hits and hits[1][1] > hits[0][1]):
-            changes.append(f"{label} -> {hits[0][0]} (a commune)")
-            labels[i] = hits[0][0]
+        found = _nearest(label, _glued_communes(), 1)
+        if found is not None:
+            changes.append(f"{label} -> {found} (a commune)")
+            labels[i] = found
     return "".join(labels)
 
 
 @cache
-def _glued_communes() -> list[str]:
+def _glued_communes() -> tuple[str, ...]:
     """Commune names as domains write them: "saint-flour" is "saintflour" or parts of it."""
-    return sorted({k.replace(" ", "") for k in lexicon.communes()} | places())
+    return tuple(sorted({k.replace(" ", "") for k in lexicon.communes()} | places()))
+
+
+@cache
+def _glued_commune_set() -> frozenset[str]:
+    return frozenset(_glued_communes())

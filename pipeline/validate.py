@@ -135,14 +135,14 @@ _AT_LOOKALIKES = "q©®&Qw"
 
 # Endings a lost '.' is put back before: the ones French addresses use. Not any real
 # one: "orange" is no "oran.ge".
-_COMMON_ENDINGS = ("fr", "com", "net", "org", "eu", "info", "be", "ch")
+COMMON_ENDINGS = ("fr", "com", "net", "org", "eu", "info", "be", "ch")
 
 
 def _lost_suffix_dot(address: str) -> str | None:
     """"x@cci-montluconfr": the '.' before a usual ending lay on a printed dot and went."""
     local, _, domain = address.rpartition("@")
     head, dot, last = domain.rpartition(".")
-    for ending in sorted(_COMMON_ENDINGS, key=len, reverse=True):  # gmail.com, not gmailc.om
+    for ending in sorted(COMMON_ENDINGS, key=len, reverse=True):  # gmail.com, not gmailc.om
         stem = last[: -len(ending)]
         if last.endswith(ending) and len(stem) >= 2:
             return f"{local}@{head}{dot}{stem}.{ending}"

@@ -140,7 +140,6 @@ def agree_key(text: str, fold_case: bool, kind: FieldKind | None = None) -> str:
     return re.sub(r"[\s,;:]", "", text)
 
 
-
 def second_text(evidence: TextEvidence) -> str:
     """The second engine's candidate: its reading, or Tesseract's when they agree (accents)."""
     t, r = evidence.raw(TESS), evidence.raw(SECOND)
@@ -220,8 +219,7 @@ def impossible_spelling(text: str, fid: str = "") -> bool:
     A ç before e, i or a consonant or starting a word (a dot under a plain c); a
     dot glued between two words or ending a word ("services.en", "Élu.": leader
     residue); a hyphen spaced on one side only ("RENAUD -CORDIER"); a word
-    split in two or glued to a small word ("dévelop pement", "Chefde"); a word
-    a name
+    split in two or glued to a small word ("dévelop pement", "Chefde"); a name
     without the accents of its usual spelling ("Gregoire"), with only some of
     them ("Adélaide"), or with a cedilla it never has ("Luças").
     """

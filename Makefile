@@ -16,7 +16,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd poppler-utils 
 	fonts-klee fonts-kristi fonts-rufscript fonts-comic-neue fonts-dancingscript \
 	fonts-kaushanscript fontconfig chromium
 
-.PHONY: help install system demo test test-all bench fit-model lint clean
+.PHONY: help install system demo test test-all bench fit-model fit-digits lint clean
 
 help:
 	@echo "make demo   - process the bundled sample scans and write the attendee list"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench  - accuracy and speed benchmark on a freshly generated set"
 	@echo "make lint   - ruff"
 	@echo "make fit-model - regenerate the fit sets and refit pipeline/trust/model.json (~30 min)"
+	@echo "make fit-digits - retrain pipeline/handdigits.onnx from MNIST images 0-2499 (~10 min)"
 
 system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -91,6 +92,11 @@ bench: install
 # forms (seeds 1001...; never the benchmark's 90210 or 77777, nor the samples' 2016).
 FIT_SETS ?= 40
 FIT_DIR  ?= $(OUT)/fit
+fit-digits: install
+	@[ -n "$(DIGITS)" ] || { echo "fit-digits needs the MNIST folder: make fit-digits DIGITS=path/to/mnist-t10k"; exit 1; }
+	$(PY) -m pip install -q -e ".[fit]"
+	$(PY) -m pipeline.handdigits_fit $(DIGITS)
+
 fit-model: install
 	@for i in $$(seq 1 $(FIT_SETS)); do s=$$((1000 + i)); [ -d $(FIT_DIR)/s$$s ] || \
 		$(VENV)/bin/formscan synth --n 50 --seed $$s --out $(FIT_DIR)/s$$s \

@@ -18,7 +18,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from pipeline.synth import generate
-from pipeline.synth.digits import ALLOWED, DigitBank
+from pipeline.synth.digits import ALLOWED, GENERATOR_IMAGES, READER_IMAGES, DigitBank
 from pipeline.synth.fill import STYLES, fill_form
 from pipeline.synth.generate import CONTAINERS, plan
 from pipeline.synth.people import make_person
@@ -168,10 +168,26 @@ def test_mnist_bank_reads_idx_and_refuses_the_evaluation_half(tmp_path: Path) ->
     assert 45 <= g.shape[0] <= 55 and g.max() > 200
 
 
+def test_generator_never_writes_the_digits_the_reader_learnt() -> None:
+    assert set(READER_IMAGES).isdisjoint(GENERATOR_IMAGES)
+    assert max(GENERATOR_IMAGES) < ALLOWED
+
+
+def test_bank_draws_only_from_its_range(tmp_path: Path) -> None:
+    images = np.zeros((ALLOWED, 28, 28), np.uint8)
+    images[:, 6:22, 12:16] = 255
+    images[READER_IMAGES.start:READER_IMAGES.stop, 6:22, 4:8] = 255  # a second stroke: the reader's
+    _write_idx(tmp_path / "mnist", images, np.arange(ALLOWED) % 10)
+    bank = DigitBank(tmp_path / "mnist")
+    assert all(i in GENERATOR_IMAGES for pool in bank.by_label.values() for i in pool)
+    with pytest.raises(IndexError):
+        DigitBank(tmp_path / "mnist", images=range(0, ALLOWED + 1))
+
+
 def test_digits_option_writes_with_mnist(tmp_path: Path) -> None:
-    images = np.zeros((20, 28, 28), np.uint8)
+    images = np.zeros((ALLOWED, 28, 28), np.uint8)
     images[:, 5:23, 10:18] = 255
-    _write_idx(tmp_path / "mnist", images, np.arange(20) % 10)
+    _write_idx(tmp_path / "mnist", images, np.arange(ALLOWED) % 10)
     out = generate(1, seed=3, out=tmp_path / "out", digits=tmp_path / "mnist")
     assert len(out) == 1 and _truth(out[0])["pages"][0]["kind"] == "form"
 

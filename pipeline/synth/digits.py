@@ -2,6 +2,9 @@
 
 Images 5000-9999 are kept for an independent evaluation of formscan, so the
 bank refuses them: a generator that drew on them would leak the test set.
+The rest is split in two: formscan's digit reader learns from images 0-2499
+(READER_IMAGES) and the generator writes with 2500-4999 (GENERATOR_IMAGES),
+so no generated form shows the reader a digit it was trained on.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import numpy as np
 from pipeline.errors import InputError
 
 ALLOWED = 5000  # images [0, ALLOWED) may be used
+READER_IMAGES = range(0, 2500)
+GENERATOR_IMAGES = range(2500, ALLOWED)
 IMAGES = "t10k-images-idx3-ubyte.gz"
 LABELS = "t10k-labels-idx1-ubyte.gz"
 
@@ -40,7 +45,9 @@ def read_idx(path: Path, limit: int | None = None) -> np.ndarray:
 class DigitBank:
     """Digit images by label, read from a folder holding the two t10k IDX files."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, images: range = GENERATOR_IMAGES) -> None:
+        if images.start < 0 or images.stop > ALLOWED:
+            raise IndexError(f"MNIST images {images.start}-{images.stop - 1} include reserved ones")
         self.folder = Path(folder)
         try:
             self.images = read_idx(self.folder / IMAGES, ALLOWED)
@@ -50,8 +57,9 @@ class DigitBank:
                 f"{self.folder}: cannot read the MNIST digits ({exc}); the folder must hold "
                 f"{IMAGES} and {LABELS}, or leave --digits out to write digits with fonts"
             ) from None
-        n = min(len(self.images), len(self.labels))
-        self.by_label = {d: np.flatnonzero(self.labels[:n] == d) for d in range(10)}
+        n = min(len(self.images), len(self.labels), images.stop)
+        used = np.arange(images.start, max(images.start, n))
+        self.by_label = {d: used[self.labels[used] == d] for d in range(10)}
 
     def image(self, index: int) -> np.ndarray:
         """Image `index` (28 x 28, white ink on black); refuses the evaluation half."""

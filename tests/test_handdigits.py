@@ -1,0 +1,88 @@
+"""The digit-by-digit reader of handwritten phone numbers.
+
+Its classifier learnt from MNIST digits only; these lines are drawn with
+handwriting fonts, other hands than the ones it saw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline import handdigits
+
+FONTS = [
+    "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
+    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
+    "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf",
+]
+
+
+def _line(text: str, font: str, size: int = 52, slant: float = 0.0) -> np.ndarray:
+    """`text` written on a grey line crop as the reader gets it (300 dpi, dark on light)."""
+    f = ImageFont.truetype(font, size)
+    img = Image.new("L", (40 + int(f.getlength(text)), size * 2), 245)
+    ImageDraw.Draw(img).text((20, size // 3), text, font=f, fill=30)
+    a = np.asarray(img)
+    if slant:
+        m = np.float32([[1, -slant, slant * a.shape[0]], [0, 1, 0]])
+        a = cv2.warpAffine(a, m, (a.shape[1] + int(slant * a.shape[0]), a.shape[0]),
+                           borderValue=245)
+    return a
+
+
+@pytest.mark.parametrize("font", [f for f in FONTS if Path(f).exists()])
+@pytest.mark.parametrize("written", ["04 73 38 99 12", "06.51.20.87.43", "04/71/65/30/28",
+                                     "0473562019"])
+def test_reads_a_written_number_in_every_usual_layout(font: str, written: str) -> None:
+    r = handdigits.read_phone(_line(written, font))
+    assert r.text == "".join(c for c in written if c.isdigit())
+    assert len(r.digit_probs) == 10 and 0 < r.confidence <= 1
+
+
+def test_a_slanted_hand_reads_the_same() -> None:
+    r = handdigits.read_phone(_line("04 73 38 99 12", FONTS[0], slant=0.25))
+    assert r.text == "0473389912"
+
+
+def test_too_few_digits_gives_no_reading_rather_than_a_guess() -> None:
+    r = handdigits.read_phone(_line("04 73 38", FONTS[0]))
+    assert r.text == "" and r.confidence == 0.0
+
+
+def test_empty_line_gives_no_reading() -> None:
+    assert handdigits.read_phone(np.zeros((0, 0), np.uint8)).text == ""
+
+
+def test_touching_digits_are_cut_apart() -> None:
+    line = _line("0473389912", FONTS[1], size=60)
+    # squeeze the line so neighbouring digits touch
+    squeezed = cv2.resize(line, (int(line.shape[1] * 0.8), line.shape[0]),
+                          interpolation=cv2.INTER_AREA)
+    squeezed = cv2.erode(squeezed, np.ones((3, 3), np.uint8))
+    assert handdigits.read_phone(squeezed).text == "0473389912"
+
+
+def test_a_handwritten_number_in_review_is_prefilled_from_the_digit_reader() -> None:
+    from pipeline.reader import _digit_suggestion
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import TextEvidence
+
+    line = _line("04 73 38 99 12", FONTS[0])
+    # what the line readers made of it: Tesseract garbled, the second engine one digit off
+    ev = TextEvidence("telephone", FieldKind.PHONE, ["O4 7] 38 g9 1Z"], [0.3],
+                      r_lines=["0473389912"[:-1] + "7"], r_confs=[0.6], crops=[line])
+    repairs: list[str] = []
+    value = _digit_suggestion(ev, "04 73 38 99 17", repairs)
+    assert value == "04 73 38 99 12"
+    assert any("digit by digit" in r for r in repairs)
+
+
+def test_hints_tip_a_doubtful_digit_but_do_not_override_a_clear_one() -> None:
+    line = _line("04 73 38 99 12", FONTS[0])
+    assert handdigits.read_phone(line, hints=("0473389917",)).text == "0473389912"
+    assert handdigits.read_phone(line, hints=("0473389912",)).text == "0473389912"

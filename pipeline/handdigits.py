@@ -43,7 +43,9 @@ BOX = 20
 @dataclass(frozen=True)
 class DigitReading:
     text: str  # the digits, without separators ("" when no reading fits)
-    confidence: float  # probability that every digit is right, as the classifier sees it
+    # how well the reading explains the pieces (classifier, layout and hints together);
+    # a score to rank readings by, not a calibrated probability of being right
+    confidence: float
     digit_probs: tuple[float, ...] = ()
 
 

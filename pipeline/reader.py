@@ -260,8 +260,7 @@ def _digit_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
         return value
     checked = validate.check_value(FieldKind.PHONE, d.text)
     if checked.ok and checked.value != value:
-        repairs.append(f"suggestion: read digit by digit as {checked.value} "
-                       f"({d.confidence:.0%} sure)")
+        repairs.append(f"suggestion: read digit by digit as {checked.value}")
         return checked.value
     return value
 

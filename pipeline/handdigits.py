@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -221,16 +222,20 @@ def _ink(line: np.ndarray) -> np.ndarray:
 MAX_JOIN = 2  # pieces that may together be one digit
 
 
-def read_phone(line: np.ndarray, digits: int = 10, hints: tuple[str, ...] = ()) -> DigitReading:
-    """The number written on `line` (grey crop), as the `digits` digits that explain it best.
+@dataclass(frozen=True)
+class _Lattice:
+    """A line's pieces and every run of them the classifier judged."""
 
-    `hints` are other readers' readings of the same line (`digits` digits
-    each, or ""): each digit they read is taken as evidence for that digit at
-    that place, so where the classifier hesitates between two shapes, the
-    other readers tip it.
-    """
+    left: list[int]  # each piece's left and right column
+    right: list[int]
+    runs: list[tuple[int, int]]  # [first piece, last piece + 1)
+    probs: np.ndarray  # per run: digit 0-9, separator
+    height: float
+
+
+def _lattice(line: np.ndarray) -> _Lattice | None:
     if line.size == 0 or not available():
-        return DigitReading("", 0.0)
+        return None
     ink = _ink(line)
     pieces, labels, height, centre = _pieces(ink)
     masks: list[tuple[int, np.ndarray]] = []  # (left column, ink from there)
@@ -238,15 +243,17 @@ def read_phone(line: np.ndarray, digits: int = 10, hints: tuple[str, ...] = ()) 
         local = labels[:, p.x0:p.x1]
         whole = np.where(np.isin(local, p.labels), 255, 0).astype(np.uint8)
         masks.extend(_cuts(p.x0, whole, height))
-    if len(masks) < digits:
-        return DigitReading("", 0.0)
+    if not masks:
+        return None
     # every run of 1..MAX_JOIN neighbouring pieces narrow enough to be one character
     runs: list[tuple[int, int]] = []
     inputs: list[np.ndarray] = []
-    for i, (x0, first) in enumerate(masks):
+    for i, (_, first) in enumerate(masks):
         inputs.append(features(first, height, centre))
         runs.append((i, i + 1))
         for j in range(i + 2, min(len(masks), i + MAX_JOIN) + 1):
+            # (a piece cut from a wide one can start left of the piece before it)
+            x0 = min(x for x, _ in masks[i:j])
             x1 = max(x + m.shape[1] for x, m in masks[i:j])
             if x1 - x0 > 1.4 * height:
                 break
@@ -255,23 +262,108 @@ def read_phone(line: np.ndarray, digits: int = 10, hints: tuple[str, ...] = ()) 
                 run[:, x - x0: x - x0 + m.shape[1]] |= m
             runs.append((i, j))
             inputs.append(features(run, height, centre))
-    probs = _net().probs(np.stack(inputs))
-    return best_sequence(len(masks), runs, probs, digits, hints)
+    return _Lattice([x for x, _ in masks], [x + m.shape[1] for x, m in masks], runs,
+                    _net().probs(np.stack(inputs)), height)
 
 
-def best_sequence(n: int, runs: list[tuple[int, int]], probs: np.ndarray,
-                  digits: int, hints: tuple[str, ...] = ()) -> DigitReading:
+def read_phone(line: np.ndarray, digits: int = 10, hints: tuple[str, ...] = ()) -> DigitReading:
+    """The number written on `line` (grey crop), as the `digits` digits that explain it best.
+
+    `hints` are other readers' readings of the same line (`digits` digits
+    each, or ""): each digit they read is taken as evidence for that digit at
+    that place, so where the classifier hesitates between two shapes, the
+    other readers tip it.
+    """
+    lat = _lattice(line)
+    if lat is None or len(lat.left) < digits:
+        return DigitReading("", 0.0)
+    return best_sequence(len(lat.left), lat.runs, lat.probs, digits, hints)
+
+
+WORD_GAP = 0.35  # blank between two pieces, in digit heights, that parts two words
+POSTCODE_SURE = 0.5  # every digit of a postcode found in a line at least this likely
+
+
+# what a line reader makes of handwritten digits: the digits, and the look-alikes
+_DIGITISH = re.compile(r"(?:[\dOoIl|/()+SsBbDGgZzQq?] ?){4,8}")
+POSTCODE_PLACE = 0.15  # how far (share of the line's width) the postcode may lie from
+# where the line reader's text puts it
+
+
+def postcode_span(text: str) -> tuple[int, int] | None:
+    """Where a line's reading shows a postcode: the run of digits and digit
+    look-alikes holding the most real digits (at least two), as (start, end)."""
+    best, span = 1, None
+    for m in _DIGITISH.finditer(text):
+        a, b = m.start(), m.end()
+        # not the first letters of the next word, nor the last of the one before
+        # ("63360 GNERLAT": the G is the commune's)
+        while b > a and (text[b - 1] == " " or (text[b - 1].isalpha() and b < len(text)
+                                                 and text[b].isalpha())):
+            b -= 1
+        while a < b and text[a].isalpha() and a > 0 and text[a - 1].isalpha():
+            a += 1
+        real = sum(c.isdigit() for c in text[a:b])
+        if real > best:
+            best, span = real, (a, b)
+    return span
+
+
+def postcode_place(text: str) -> float | None:
+    """Where along a line (0-1) its reading shows a postcode: "(03450 EBKEVIL" -> 0.2."""
+    span = postcode_span(text)
+    return None if span is None else (span[0] + span[1]) / 2 / max(1, len(text))
+
+
+def find_postcode(line: np.ndarray, digits: int = 5, text: str = "") -> DigitReading:
+    """A handwritten postcode among the words of an address line, or no reading.
+
+    The likeliest stretch of pieces, set apart from its neighbours by word
+    gaps, that reads as `digits` digits the classifier is sure of one by one,
+    and lies where the line reader's `text` shows digits: the classifier knows
+    no letters, and takes an "ALLEE" for "01188".
+    """
+    lat = _lattice(line)
+    where = postcode_place(text)
+    if lat is None or where is None:
+        return DigitReading("", 0.0)
+    n = len(lat.left)
+    width = lat.right[-1] - lat.left[0]
+    gap = WORD_GAP * lat.height
+    starts = [i for i in range(n) if i == 0 or lat.left[i] - lat.right[i - 1] >= gap]
+    ends = [j for j in range(1, n + 1) if j == n or lat.left[j] - lat.right[j - 1] >= gap]
+    best = DigitReading("", 0.0)
+    for s in starts:
+        for e in ends:
+            if not digits <= e - s <= digits + MAX_JOIN * 2:
+                continue
+            middle = ((lat.left[s] + lat.right[e - 1]) / 2 - lat.left[0]) / max(1, width)
+            if abs(middle - where) > POSTCODE_PLACE:
+                continue
+            chosen = [r for r, (i, j) in enumerate(lat.runs) if s <= i and j <= e]
+            sub = [(i - s, j - s) for i, j in (lat.runs[r] for r in chosen)]
+            r = best_sequence(e - s, sub, lat.probs[chosen], digits, lead=None)
+            if r.text and min(r.digit_probs) >= POSTCODE_SURE and r.confidence > best.confidence:
+                best = r
+    return best
+
+
+def best_sequence(n: int, runs: list[tuple[int, int]], probs: np.ndarray, digits: int,
+                  hints: tuple[str, ...] = (), lead: str | None = "0") -> DigitReading:
     """Exactly `digits` runs of pieces read as digits, every other piece as a separator.
 
     Dynamic programming over the pieces in order: a run of pieces is one
     digit (its likeliest), or a single piece is a separator; the first digit
-    of a French number is 0, and separators come between pairs of digits
-    ("04/73/...") far more often than anywhere else.
+    of a French phone number is 0 (`lead`), and separators come between pairs
+    of digits ("04/73/...") far more often than anywhere else; a number with
+    no `lead` (a postcode) is not read in pairs.
     """
     logp = np.log(np.clip(probs, 1e-9, 1.0))
     # log-evidence for digit c at place k from the other readers
     place = np.zeros((digits, SEPARATOR))
-    place[0, 1:] = -np.inf  # a French number starts with 0
+    if lead is not None:
+        place[0, :] = -np.inf  # a French phone number starts with 0
+        place[0, int(lead)] = 0.0
     for hint in hints:
         if len(hint) == digits and hint.isdigit():
             for k, c in enumerate(hint):
@@ -291,7 +383,8 @@ def best_sequence(n: int, runs: list[tuple[int, int]], probs: np.ndarray,
             for r in starting.get(i, []):
                 j = runs[r][1]
                 if j == i + 1:
-                    prior = _BETWEEN_PAIRS if 0 < k < digits and k % 2 == 0 else _ELSEWHERE
+                    paired = lead is not None and 0 < k < digits and k % 2 == 0
+                    prior = _BETWEEN_PAIRS if paired else _ELSEWHERE
                     s = score[i, k] + logp[r, SEPARATOR] + prior
                     if s > score[j, k]:
                         score[j, k], back[(j, k)] = s, (i, k, -1 - r)

@@ -35,7 +35,14 @@ from pipeline.trust.calibrate import (
     guess_style,
     load_model,
 )
-from pipeline.trust.evidence import SECOND, TESS, TextEvidence, candidates, page_context
+from pipeline.trust.evidence import (
+    SECOND,
+    TESS,
+    TextEvidence,
+    candidates,
+    canonical,
+    page_context,
+)
 from pipeline.trust.second import RapidRecogniser
 
 # A box field's confidence at or above which it is accepted without review. Text
@@ -215,6 +222,8 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     if reasons and style == "hand" and f.kind == FieldKind.PHONE:
         value = _digit_suggestion(ev, value, repairs)
     elif reasons and style == "hand":
+        if f.kind == FieldKind.ADDRESS:
+            value = _postcode_suggestion(ev, value, repairs)
         # Only for a reviewer to confirm: snapped words are never accepted.
         value, changes = suggest.suggest(f.id, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
@@ -261,6 +270,32 @@ def _digit_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
     checked = validate.check_value(FieldKind.PHONE, d.text)
     if checked.ok and checked.value != value:
         repairs.append(f"suggestion: read digit by digit as {checked.value}")
+        return checked.value
+    return value
+
+
+def _postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
+    """A handwritten address in review: its postcode read digit by digit.
+
+    Tesseract reads a handwritten postcode right about one time in eight
+    ("43/3D", "(3140"); the digit reader, told where the line's reading shows
+    digits, about four times in ten (generated sets). Only ever a suggestion.
+    """
+    best, line = handdigits.DigitReading("", 0.0), -1
+    for i, (crop, text) in enumerate(zip(ev.crops, ev.t_lines, strict=False)):
+        if crop.size:
+            r = handdigits.find_postcode(crop, text=text)
+            if r.confidence > best.confidence:
+                best, line = r, i
+    span = handdigits.postcode_span(ev.t_lines[line]) if best.text else None
+    if span is None:
+        return value
+    lines = list(ev.t_lines)
+    text = lines[line]
+    lines[line] = f"{text[:span[0]].rstrip()} {best.text} {text[span[1]:].lstrip()}".strip()
+    checked = canonical(FieldKind.ADDRESS, "\n".join(lines), ev.words)
+    if checked.value and best.text in checked.value and checked.value != value:
+        repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
         return checked.value
     return value
 

@@ -86,3 +86,42 @@ def test_hints_tip_a_doubtful_digit_but_do_not_override_a_clear_one() -> None:
     line = _line("04 73 38 99 12", FONTS[0])
     assert handdigits.read_phone(line, hints=("0473389917",)).text == "0473389912"
     assert handdigits.read_phone(line, hints=("0473389912",)).text == "0473389912"
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("63360 GNERLAT", "63360"),  # the commune's first letter is not part of it
+    ("(03450 EBKEVIL", "(03450"),
+    ("AUDIBERT, 63000 RIOM", "63000"),
+])
+def test_the_postcode_is_found_in_a_line_reading(text: str, shown: str) -> None:
+    span = handdigits.postcode_span(text)
+    assert span is not None and text[span[0]:span[1]] == shown
+
+
+def test_a_line_with_no_digits_shows_no_postcode() -> None:
+    assert handdigits.postcode_span("PLACE DE LA MAIRIE") is None
+
+
+def test_a_handwritten_postcode_is_read_among_the_words() -> None:
+    line = _line("63540 ROMAGNAT", FONTS[0])
+    r = handdigits.find_postcode(line, text="6354O RONAGNAT")
+    assert r.text == "63540"
+
+
+def test_no_postcode_is_invented_where_the_reading_shows_none() -> None:
+    line = _line("PLACE DE LA MAIRIE", FONTS[0])
+    assert handdigits.find_postcode(line, text="PLACE DE LA MAIRIE").text == ""
+
+
+def test_a_handwritten_address_in_review_gets_the_postcode_read_digit_by_digit() -> None:
+    from pipeline.reader import _postcode_suggestion
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import TextEvidence
+
+    lines = [_line("5 RUE DES VOLCANS", FONTS[0]), _line("63540 ROMAGNAT", FONTS[0])]
+    ev = TextEvidence("adresse", FieldKind.ADDRESS, ["5 RUE DES VOLCANS", "6 3/4O ROMAGNAT"],
+                      [0.4, 0.3], crops=lines)
+    repairs: list[str] = []
+    value = _postcode_suggestion(ev, "5 RUE DES VOLCANS, 6 3/4O ROMAGNAT", repairs)
+    assert value == "5 RUE DES VOLCANS, 63540 ROMAGNAT"
+    assert any("postcode read digit by digit" in r for r in repairs)

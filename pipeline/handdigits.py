@@ -233,11 +233,13 @@ class _Lattice:
     height: float
 
 
-def _lattice(line: np.ndarray) -> _Lattice | None:
+def _lattice(line: np.ndarray, span: tuple[int, int] | None = None) -> _Lattice | None:
+    """The line's pieces (those lying within columns `span`, if given) and their runs."""
     if line.size == 0 or not available():
         return None
     ink = _ink(line)
     pieces, labels, height, centre = _pieces(ink)
+
     masks: list[tuple[int, np.ndarray]] = []  # (left column, ink from there)
     for p in pieces:
         local = labels[:, p.x0:p.x1]
@@ -248,10 +250,15 @@ def _lattice(line: np.ndarray) -> _Lattice | None:
     # every run of 1..MAX_JOIN neighbouring pieces narrow enough to be one character
     runs: list[tuple[int, int]] = []
     inputs: list[np.ndarray] = []
+    inside = [span is None or (x >= span[0] and x + m.shape[1] <= span[1]) for x, m in masks]
     for i, (_, first) in enumerate(masks):
+        if not inside[i]:
+            continue
         inputs.append(features(first, height, centre))
         runs.append((i, i + 1))
         for j in range(i + 2, min(len(masks), i + MAX_JOIN) + 1):
+            if not inside[j - 1]:
+                break
             # (a piece cut from a wide one can start left of the piece before it)
             x0 = min(x for x, _ in masks[i:j])
             x1 = max(x + m.shape[1] for x, m in masks[i:j])
@@ -262,8 +269,9 @@ def _lattice(line: np.ndarray) -> _Lattice | None:
                 run[:, x - x0: x - x0 + m.shape[1]] |= m
             runs.append((i, j))
             inputs.append(features(run, height, centre))
+    probs = _net().probs(np.stack(inputs)) if inputs else np.zeros((0, SEPARATOR + 1))
     return _Lattice([x for x, _ in masks], [x + m.shape[1] for x, m in masks], runs,
-                    _net().probs(np.stack(inputs)), height)
+                    probs, height)
 
 
 def read_phone(line: np.ndarray, digits: int = 10, hints: tuple[str, ...] = ()) -> DigitReading:
@@ -288,6 +296,7 @@ POSTCODE_SURE = 0.5  # every digit of a postcode found in a line at least this l
 _DIGITISH = re.compile(r"(?:[\dOoIl|/()+SsBbDGgZzQq?] ?){4,8}")
 POSTCODE_PLACE = 0.15  # how far (share of the line's width) the postcode may lie from
 # where the line reader's text puts it
+SEARCH = 0.45  # ... and how much of the line around that place is searched
 
 
 def postcode_span(text: str) -> tuple[int, int] | None:
@@ -323,12 +332,17 @@ def find_postcode(line: np.ndarray, digits: int = 5, text: str = "") -> DigitRea
     and lies where the line reader's `text` shows digits: the classifier knows
     no letters, and takes an "ALLEE" for "01188".
     """
-    lat = _lattice(line)
     where = postcode_place(text)
-    if lat is None or where is None:
+    if where is None or line.size == 0:
+        return DigitReading("", 0.0)
+    # only the stretch of line around that place is cut into pieces and judged
+    width = line.shape[1]
+    x0 = max(0, int((where - SEARCH) * width))
+    x1 = min(width, int((where + SEARCH) * width) + 1)
+    lat = _lattice(line, (x0, x1))
+    if lat is None:
         return DigitReading("", 0.0)
     n = len(lat.left)
-    width = lat.right[-1] - lat.left[0]
     gap = WORD_GAP * lat.height
     starts = [i for i in range(n) if i == 0 or lat.left[i] - lat.right[i - 1] >= gap]
     ends = [j for j in range(1, n + 1) if j == n or lat.left[j] - lat.right[j - 1] >= gap]
@@ -337,7 +351,7 @@ def find_postcode(line: np.ndarray, digits: int = 5, text: str = "") -> DigitRea
         for e in ends:
             if not digits <= e - s <= digits + MAX_JOIN * 2:
                 continue
-            middle = ((lat.left[s] + lat.right[e - 1]) / 2 - lat.left[0]) / max(1, width)
+            middle = (lat.left[s] + lat.right[e - 1]) / 2 / width
             if abs(middle - where) > POSTCODE_PLACE:
                 continue
             chosen = [r for r, (i, j) in enumerate(lat.runs) if s <= i and j <= e]

@@ -88,15 +88,17 @@ test-all: install
 bench: install
 	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) $(BENCH_ARGS)
 
-# Refit the trust model (pipeline/trust/model.json) on FIT_SETS generated sets of 50
-# forms (seeds 1001...; never the benchmark's 90210 or 77777, nor the samples' 2016).
-FIT_SETS ?= 40
-FIT_DIR  ?= $(OUT)/fit
+# Retrain the handwritten-digit classifier (pipeline/handdigits.onnx) from MNIST images
+# 0-2499; needs the CPU build of torch (the `fit` extra).
 fit-digits: install
 	@[ -n "$(DIGITS)" ] || { echo "fit-digits needs the MNIST folder: make fit-digits DIGITS=path/to/mnist-t10k"; exit 1; }
 	$(PY) -m pip install -q -e ".[fit]"
 	$(PY) -m pipeline.handdigits_fit $(DIGITS)
 
+# Refit the trust model (pipeline/trust/model.json) on FIT_SETS generated sets of 50
+# forms (seeds 1001...; never the benchmark's 90210 or 77777, nor the samples' 2016).
+FIT_SETS ?= 40
+FIT_DIR  ?= $(OUT)/fit
 fit-model: install
 	@for i in $$(seq 1 $(FIT_SETS)); do s=$$((1000 + i)); [ -d $(FIT_DIR)/s$$s ] || \
 		$(VENV)/bin/formscan synth --n 50 --seed $$s --out $(FIT_DIR)/s$$s \

@@ -1,17 +1,18 @@
-"""Handwritten phone numbers, read digit by digit.
+"""Handwritten phone numbers and postcodes, read digit by digit.
 
 Tesseract reads a line of hand-drawn digits as a word and slips on most of
 them; a reviewer then retypes the whole number. Digits written apart are easy
 to cut out one by one, and a small classifier that has seen thousands of
 hands (MNIST) reads each far better than a print-trained line reader. The
-line's cut into digit-sized pieces, each piece is classified as a digit or a
-separator (". - /"), and the reading that keeps exactly as many digits as a
-French number has is the one that explains the pieces best.
+line is cut into digit-sized pieces, each piece (and each pair of neighbours)
+is classified as a digit or not one ("separator": ". - /", two digits), and
+the reading with exactly as many digits as the number has that explains the
+pieces best wins.
 
-The classifier is a small network whose weights ship in `handdigits.npz`;
-`fit` retrains it (`make fit-digits`, needs scikit-learn) from MNIST images
-0-2499 only: the generator writes with 2500-4999 and 5000-9999 are kept for
-an independent evaluation.
+The classifier is a small CNN shipped as `handdigits.onnx`;
+`handdigits_fit` retrains it (`make fit-digits`, needs torch) from MNIST
+images 0-2499 only: the generator writes with 2500-4999 and 5000-9999 are
+kept for an independent evaluation.
 """
 
 from __future__ import annotations
@@ -60,24 +61,24 @@ def features(ink: np.ndarray, height: float, centre_y: float) -> np.ndarray:
     """
     ys, xs = np.nonzero(ink > 40)
     if ys.size == 0:
-        return np.zeros(SIDE * SIDE + 4, np.float32)
+        return np.zeros(SIDE * SIDE + PLACE, np.float32)
     img = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1].astype(np.float32)
     m = cv2.moments(img)
     skew = max(-0.6, min(0.6, m["mu11"] / m["mu02"])) if m["mu02"] > 1e-2 else 0.0
     h, w = img.shape
     place = [skew, math.log(h / height), math.log(w / height),
              (ys.min() + ys.max()) / 2 / height - centre_y / height]
-    return np.concatenate([_shape(img), np.float32(place)]).astype(np.float32)
+    return np.concatenate([_shape(img, skew, m), np.float32(place)]).astype(np.float32)
 
 
-def _shape(ink: np.ndarray) -> np.ndarray:
-    """Deslanted, fitted in a 20 x 20 box, centred by mass in 28 x 28, as MNIST."""
+def _shape(ink: np.ndarray, skew: float, m: dict[str, float]) -> np.ndarray:
+    """Deslanted, fitted in a 20 x 20 box, centred by mass in 28 x 28, as MNIST.
+
+    `skew` and `m` are the piece's slant and moments, as `features` measured them.
+    """
     h, w = ink.shape
-    m = cv2.moments(ink)
     if abs(m["mu02"]) > 1e-2:
         # shear the slant away (the classic MNIST deskew), about the ink's centre
-        skew = m["mu11"] / m["mu02"]
-        skew = max(-0.6, min(0.6, skew))
         pad = math.ceil(abs(skew) * h) + 1
         shear = np.float32([[1, skew, -skew * m["m01"] / m["m00"] + pad], [0, 1, 0]])
         ink = cv2.warpAffine(ink, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
@@ -239,7 +240,6 @@ def _lattice(line: np.ndarray, span: tuple[int, int] | None = None) -> _Lattice 
         return None
     ink = _ink(line)
     pieces, labels, height, centre = _pieces(ink)
-
     masks: list[tuple[int, np.ndarray]] = []  # (left column, ink from there)
     for p in pieces:
         local = labels[:, p.x0:p.x1]
@@ -388,7 +388,8 @@ def best_sequence(n: int, runs: list[tuple[int, int]], probs: np.ndarray, digits
         starting.setdefault(i, []).append(r)
     neg = -1e18
     score = np.full((n + 1, digits + 1), neg)
-    back: dict[tuple[int, int], tuple[int, int, int]] = {}  # (j, k) -> (i, k', run or -1 - run)
+    # (j, k) -> (i, k before, run, digit it was read as or -1 for a separator)
+    back: dict[tuple[int, int], tuple[int, int, int, int]] = {}
     score[0, 0] = 0.0
     for i in range(n):
         for k in range(digits + 1):
@@ -401,20 +402,20 @@ def best_sequence(n: int, runs: list[tuple[int, int]], probs: np.ndarray, digits
                     prior = _BETWEEN_PAIRS if paired else _ELSEWHERE
                     s = score[i, k] + logp[r, SEPARATOR] + prior
                     if s > score[j, k]:
-                        score[j, k], back[(j, k)] = s, (i, k, -1 - r)
+                        score[j, k], back[(j, k)] = s, (i, k, r, -1)
                 if k < digits:
                     c = int(np.argmax(logp[r, :SEPARATOR] + place[k]))
                     s = score[i, k] + logp[r, c] + place[k, c] + (_JOINED if j > i + 1 else 0.0)
                     if s > score[j, k + 1]:
-                        score[j, k + 1], back[(j, k + 1)] = s, (i, k, r * SEPARATOR + c)
+                        score[j, k + 1], back[(j, k + 1)] = s, (i, k, r, c)
     if score[n, digits] == neg:
         return DigitReading("", 0.0)
     read: list[tuple[int, int]] = []  # (run, digit)
     j, k = n, digits
     while j > 0:
-        i, k_prev, code = back[(j, k)]
-        if code >= 0:
-            read.append(divmod(code, SEPARATOR))
+        i, k_prev, r, c = back[(j, k)]
+        if c >= 0:
+            read.append((r, c))
         j, k = i, k_prev
     read.reverse()
     text = "".join(str(c) for _, c in read)

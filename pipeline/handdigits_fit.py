@@ -4,7 +4,9 @@ It learns from MNIST images 0-2499 only (see `synth.digits`), each drawn many
 times the way a scan of a form shows it: any writing size at 300 dpi, thinner
 or bolder strokes, turned a little, blurred, noisy and thresholded, sometimes
 touching a leader dot. Separators (". - /") and stray strokes are drawn as
-strokes of any slant and thickness. Needs scikit-learn (`pip install -e .[fit]`).
+strokes of any slant and thickness; two digits side by side, or a digit and a
+separator, are drawn as "not one digit". Needs torch and onnx
+(`pip install -e .[fit]`).
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ AUGMENT = 12  # drawings of each MNIST digit
 SEPARATORS = 8000
 PAIRS = 8000
 HOLD_OUT = 0.1  # share of the MNIST images kept out of training, to report accuracy
+_MARGIN = 6  # blank paper `_binary` puts around a drawing
 
 
 def _binary(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Ink as a scan's threshold leaves it: blurred, noisy, then cut at Otsu's level."""
     img = 255.0 - alpha.astype(np.float32) * rng.uniform(0.55, 1.0)
-    pad = 6
-    img = np.pad(img, pad, constant_values=255.0)
+    img = np.pad(img, _MARGIN, constant_values=255.0)
     sigma = rng.uniform(0, 1.3)
     if sigma > 0.2:
         img = cv2.GaussianBlur(img, (0, 0), sigma)
@@ -187,7 +189,7 @@ def _sample(alpha: np.ndarray, height: float, middle: float | None,
     if ys.size == 0:
         return np.zeros(0, np.float32)
     # the line's height and middle as `handdigits` estimates them from its digits
-    own = (ys.min() + ys.max()) / 2 if middle is None else middle + 6
+    own = (ys.min() + ys.max()) / 2 if middle is None else middle + _MARGIN
     est_h = height * rng.uniform(0.88, 1.12)
     return features(ink, est_h, own + rng.normal(0, 0.06 * height))
 

@@ -12,7 +12,7 @@ import time
 import cv2
 import numpy as np
 
-from pipeline import handdigits, locate, marks, preprocess, suggest, validate
+from pipeline import locate, marks, preprocess, suggest, validate
 from pipeline.imaging import baseline_wobble
 from pipeline.models import (
     FieldResult,
@@ -35,14 +35,7 @@ from pipeline.trust.calibrate import (
     guess_style,
     load_model,
 )
-from pipeline.trust.evidence import (
-    SECOND,
-    TESS,
-    TextEvidence,
-    candidates,
-    canonical,
-    page_context,
-)
+from pipeline.trust.evidence import TESS, TextEvidence, candidates, page_context
 from pipeline.trust.second import RapidRecogniser
 
 # A box field's confidence at or above which it is accepted without review. Text
@@ -219,14 +212,9 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     if best.source != TESS and best.raw != ev.raw(TESS):
         repairs.append(f"suggested from the second engine's reading {best.raw!r}")
     value = checked.value
-    if reasons and style == "hand" and f.kind == FieldKind.PHONE:
-        value = _digit_suggestion(ev, value, repairs)
-    elif reasons and style == "hand":
-        if f.kind == FieldKind.ADDRESS:
-            value = _postcode_suggestion(ev, value, repairs)
-        # Only for a reviewer to confirm: snapped words are never accepted.
-        value, changes = suggest.suggest(f.id, value)
-        repairs.extend(f"suggestion: {c}" for c in changes)
+    if reasons and style == "hand":
+        # Only for a reviewer to confirm: snapped words and digits are never accepted.
+        value = suggest.prefill(ev, value, repairs)
     return FieldResult(
         field=f.id,
         value=value,
@@ -241,63 +229,6 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
                                             "p": round(pp, 5), "x": c.x}
                                  for pp, _, c in scored}},
     )
-
-
-def _phone_digits(text: str) -> str:
-    """The digits of a reading when they make a French number (ten, from 0), else ""."""
-    digits = "".join(c for c in text if c.isdigit())
-    return digits if len(digits) == 10 and digits[0] == "0" else ""
-
-
-def _digit_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
-    """A handwritten number in review: read digit by digit, the line readers' digits as hints.
-
-    Line readers trained on print slip on most hand-drawn digits; the digit
-    classifier reads them one at a time and slips elsewhere. Together they
-    are right more often than either: on two generated sets, 45 % and 43 % of
-    handwritten numbers in review, against 26 % and 22 % for the line readers'
-    best. Never accepted: where the classifier and the second engine agreed,
-    one in twelve was still wrong.
-    """
-    if not ev.crops or ev.crops[0].size == 0:
-        return value
-    hints = [_phone_digits(ev.raw(TESS))]
-    if ev.ran_second:
-        hints.append(_phone_digits(ev.raw(SECOND)))
-    d = handdigits.read_phone(ev.crops[0], hints=tuple(hints))
-    if not d.text:
-        return value
-    checked = validate.check_value(FieldKind.PHONE, d.text)
-    if checked.ok and checked.value != value:
-        repairs.append(f"suggestion: read digit by digit as {checked.value}")
-        return checked.value
-    return value
-
-
-def _postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
-    """A handwritten address in review: its postcode read digit by digit.
-
-    Tesseract reads a handwritten postcode right about one time in eight
-    ("43/3D", "(3140"); the digit reader, told where the line's reading shows
-    digits, about four times in ten (generated sets). Only ever a suggestion.
-    """
-    best, line = handdigits.DigitReading("", 0.0), -1
-    for i, (crop, text) in enumerate(zip(ev.crops, ev.t_lines, strict=False)):
-        if crop.size:
-            r = handdigits.find_postcode(crop, text=text)
-            if r.confidence > best.confidence:
-                best, line = r, i
-    span = handdigits.postcode_span(ev.t_lines[line]) if best.text else None
-    if span is None:
-        return value
-    lines = list(ev.t_lines)
-    text = lines[line]
-    lines[line] = f"{text[:span[0]].rstrip()} {best.text} {text[span[1]:].lstrip()}".strip()
-    checked = canonical(FieldKind.ADDRESS, "\n".join(lines), ev.words)
-    if checked.value and best.text in checked.value and checked.value != value:
-        repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
-        return checked.value
-    return value
 
 
 def _read_boxes(

@@ -9,6 +9,9 @@ know, with exactly one known word a few edits away, is suggested as that word
 only ever pre-fills a field already sent to review, with a note that shows the
 reviewer what changed. Capitals stay capitals, and accents are added only where
 the writer uses them.
+
+Handwritten digits are read again, one by one, by `handdigits`: a phone
+number whole, and an address's postcode.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from functools import cache
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from pipeline import spelling
+from pipeline import handdigits, spelling, validate
+from pipeline.template import FieldKind
 from pipeline.trust import lexicon
+from pipeline.trust.evidence import SECOND, TESS, TextEvidence, canonical
 from pipeline.trust.lexicon import fold
 
 # A whole word: not a piece of a garbled token ("C[evunt", "\\S140").
@@ -126,3 +131,70 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
     text = _WORD.sub(fix, text)
     return text, changes
 
+
+def prefill(ev: TextEvidence, value: str, repairs: list[str]) -> str:
+    """A handwritten field in review: the value to pre-fill, with notes added to `repairs`."""
+    if ev.kind == FieldKind.PHONE:
+        return phone_suggestion(ev, value, repairs)
+    if ev.kind == FieldKind.ADDRESS:
+        value = postcode_suggestion(ev, value, repairs)
+    value, changes = suggest(ev.field, value)
+    repairs.extend(f"suggestion: {c}" for c in changes)
+    return value
+
+
+def _phone_digits(text: str) -> str:
+    """The digits of a reading when they make a French number (ten, from 0), else ""."""
+    digits = "".join(c for c in text if c.isdigit())
+    return digits if len(digits) == 10 and digits[0] == "0" else ""
+
+
+def phone_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
+    """A handwritten number in review: read digit by digit, the line readers' digits as hints.
+
+    Line readers trained on print slip on most hand-drawn digits; the digit
+    classifier reads them one at a time and slips elsewhere. Together they
+    are right more often than either: on two generated sets, 45 % and 43 % of
+    handwritten numbers in review, against 26 % and 22 % for the line readers'
+    best. Never accepted: where the classifier and the second engine agreed,
+    one in twelve was still wrong.
+    """
+    if not ev.crops or ev.crops[0].size == 0:
+        return value
+    hints = [_phone_digits(ev.raw(TESS))]
+    if ev.ran_second:
+        hints.append(_phone_digits(ev.raw(SECOND)))
+    d = handdigits.read_phone(ev.crops[0], hints=tuple(hints))
+    if not d.text:
+        return value
+    checked = validate.check_value(FieldKind.PHONE, d.text)
+    if checked.ok and checked.value != value:
+        repairs.append(f"suggestion: read digit by digit as {checked.value}")
+        return checked.value
+    return value
+
+
+def postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
+    """A handwritten address in review: its postcode read digit by digit.
+
+    Tesseract reads a handwritten postcode right about one time in eight
+    ("43/3D", "(3140"); the digit reader, told where the line's reading shows
+    digits, about four times in ten (generated sets). Only ever a suggestion.
+    """
+    best, line = handdigits.DigitReading("", 0.0), -1
+    for i, (crop, text) in enumerate(zip(ev.crops, ev.t_lines, strict=False)):
+        if crop.size:
+            r = handdigits.find_postcode(crop, text=text)
+            if r.confidence > best.confidence:
+                best, line = r, i
+    span = handdigits.postcode_span(ev.t_lines[line]) if best.text else None
+    if span is None:
+        return value
+    lines = list(ev.t_lines)
+    text = lines[line]
+    lines[line] = f"{text[:span[0]].rstrip()} {best.text} {text[span[1]:].lstrip()}".strip()
+    checked = canonical(FieldKind.ADDRESS, "\n".join(lines), ev.words)
+    if checked.value and best.text in checked.value and checked.value != value:
+        repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
+        return checked.value
+    return value

@@ -68,7 +68,7 @@ def test_touching_digits_are_cut_apart() -> None:
 
 
 def test_a_handwritten_number_in_review_is_prefilled_from_the_digit_reader() -> None:
-    from pipeline.reader import _digit_suggestion
+    from pipeline.suggest import phone_suggestion
     from pipeline.template import FieldKind
     from pipeline.trust.evidence import TextEvidence
 
@@ -77,7 +77,7 @@ def test_a_handwritten_number_in_review_is_prefilled_from_the_digit_reader() -> 
     ev = TextEvidence("telephone", FieldKind.PHONE, ["O4 7] 38 g9 1Z"], [0.3],
                       r_lines=["0473389912"[:-1] + "7"], r_confs=[0.6], crops=[line])
     repairs: list[str] = []
-    value = _digit_suggestion(ev, "04 73 38 99 17", repairs)
+    value = phone_suggestion(ev, "04 73 38 99 17", repairs)
     assert value == "04 73 38 99 12"
     assert any("digit by digit" in r for r in repairs)
 
@@ -114,7 +114,7 @@ def test_no_postcode_is_invented_where_the_reading_shows_none() -> None:
 
 
 def test_a_handwritten_address_in_review_gets_the_postcode_read_digit_by_digit() -> None:
-    from pipeline.reader import _postcode_suggestion
+    from pipeline.suggest import postcode_suggestion
     from pipeline.template import FieldKind
     from pipeline.trust.evidence import TextEvidence
 
@@ -122,6 +122,6 @@ def test_a_handwritten_address_in_review_gets_the_postcode_read_digit_by_digit()
     ev = TextEvidence("adresse", FieldKind.ADDRESS, ["5 RUE DES VOLCANS", "6 3/4O ROMAGNAT"],
                       [0.4, 0.3], crops=lines)
     repairs: list[str] = []
-    value = _postcode_suggestion(ev, "5 RUE DES VOLCANS, 6 3/4O ROMAGNAT", repairs)
+    value = postcode_suggestion(ev, "5 RUE DES VOLCANS, 6 3/4O ROMAGNAT", repairs)
     assert value == "5 RUE DES VOLCANS, 63540 ROMAGNAT"
     assert any("postcode read digit by digit" in r for r in repairs)

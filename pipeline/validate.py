@@ -130,7 +130,7 @@ def _suffixes() -> PublicSuffixList:
 
 _ONE_GAP = re.compile(r"^[\w-]+ [\w-]+$")
 # What a lost or misread '@' leaves: a letter that looks like it, in its place.
-_AT_LOOKALIKES = "q©®&Qw"
+_AT_LOOKALIKES = "q©®&Qw8"
 
 
 # Endings a lost '.' is put back before: the ones French addresses use. Not any real
@@ -193,6 +193,10 @@ def check_email(raw: str) -> Checked:
                            repairs=(*repairs, "dropped what was read after the address"))
         except EmailNotValidError:
             pass
+    if ".." in candidate:  # no address has two dots in a row: one is a leader dot
+        candidate = re.sub(r"\.{2,}", ".", candidate)
+        repairs.append("read '..' as one '.'")
+        sure = False
     spaced = candidate
     candidate = re.sub(r"\s*([@.\-])\s*", r"\1", candidate)
     if candidate != spaced:
@@ -351,11 +355,42 @@ def canonical_address(address: str) -> str:
     return text
 
 
+# Five characters in a postcode's place, digits or what a "0" or "1" is read as
+# ("Q3800 Gannat", "@3300 Thiers"): the leader's dots and a scan's noise alter them.
+_POSTCODE_LOOKALIKE = re.compile(r"(?<![\w@])([\dOoQD@Il|]{5})(?=\s+[^\W\d_])")
+_POSTCODE_DIGITS = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "@": "0",
+                                  "I": "1", "l": "1", "|": "1"})
+
+
+def _lookalike_postcode(address: str) -> tuple[str, str] | None:
+    """(as read, as digits) of the one postcode look-alike before a word, if any."""
+    found = [m.group(1) for m in _POSTCODE_LOOKALIKE.finditer(address)
+             if sum(c.isdigit() for c in m.group(1)) >= 3]
+    if len(found) != 1:
+        return None
+    digits = found[0].translate(_POSTCODE_DIGITS)
+    return found[0], digits
+
+
 def check_address(line1: str, line2: str) -> tuple[Checked, str, str]:
-    """Both lines joined as "line1, line2", plus (code_postal, commune) when a postcode is found."""
+    """Both lines joined as "line1, line2", plus (code_postal, commune) when a postcode is found.
+
+    A postcode read with a look-alike in it ("Q3800") is read as digits, but
+    never accepted unseen: the reviewer confirms it.
+    """
     parts = [p for p in (_clean(line1), _clean(line2)) if p]
     address = ", ".join(parts)
     code_postal, commune = _postcode_and_commune(address)
+    if not code_postal and (found := _lookalike_postcode(address)):
+        read, digits = found
+        fixed = re.sub(rf"(?<![\w@]){re.escape(read)}", digits, address, count=1)
+        code_postal, commune = _postcode_and_commune(fixed)
+        if code_postal:
+            return (Checked(fixed, ok=True, sure=False,
+                            repairs=(f"read the postcode '{read}' as '{digits}'",)),
+                    code_postal, commune)
+        return (Checked(address, ok=False, problem=f"the postcode '{read}' is not five digits"),
+                "", "")
     return Checked(address, ok=True), code_postal, commune
 
 

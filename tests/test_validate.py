@@ -124,6 +124,13 @@ def test_email_at_read_as_a_lookalike_is_repaired_only_when_one_place_fits() -> 
     assert not two_places.ok and two_places.value == "marcqbarcqriom.fr"
 
 
+def test_email_at_read_as_an_eight_and_a_doubled_dot_repaired_but_not_sure() -> None:
+    at = check_email("corinne.brunet908orange.fr")
+    assert at.value == "corinne.brunet90@orange.fr" and not at.sure
+    doubled = check_email("jerome.roussel@legrandclermont..com")
+    assert doubled.value == "jerome.roussel@legrandclermont.com" and not doubled.sure
+
+
 def test_email_with_leader_residue_read_after_it_is_offered_without_it() -> None:
     checked = check_email("henryb@orange.fr....... .. ll")
     assert checked.ok and checked.value == "henryb@orange.fr" and not checked.sure
@@ -213,6 +220,24 @@ def test_address_cedex_dropped_from_commune_and_cs_number_not_a_postcode() -> No
     assert checked.value == "ARDTA 7 allée Pierre de Fermat, CS60017 - 63178 AUBIERE CEDEX"
     assert (code_postal, commune) == ("63178", "AUBIERE")
     assert check_address("7 allée Pierre de Fermat CS60017 Aubière", "")[1:] == ("", "")
+
+
+@pytest.mark.parametrize("line2, read, code", [
+    ("Q3800 Gannat", "Q3800", "03800"), ("@3300 Thiers", "@3300", "03300"),
+    ("Q300Q Moulins", "Q300Q", "03000"), ("63O00 Clermont-Ferrand", "63O00", "63000"),
+])
+def test_postcode_read_with_a_lookalike_is_read_as_digits_but_never_sure(line2: str, read: str,
+                                                                         code: str) -> None:
+    # "Q3800 Gannat" was accepted as it was read: nothing checked a postcode was one
+    checked, code_postal, _ = check_address("Place Hennequin", line2)
+    assert code_postal == code and checked.value.startswith(f"Place Hennequin, {code} ")
+    assert checked.ok and not checked.sure and read in checked.repairs[0]
+
+
+def test_postcode_lookalike_that_makes_no_postcode_is_invalid() -> None:
+    checked, code_postal, _ = check_address("1 rue X", "QO123 Riom")
+    assert not checked.ok and code_postal == ""
+    assert check_address("Chemin des Ollll", "")[0].ok  # letters alone are no postcode
 
 
 def test_address_with_only_the_second_line() -> None:

@@ -362,14 +362,18 @@ _POSTCODE_DIGITS = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "@": "
                                   "I": "1", "l": "1", "|": "1"})
 
 
+# ... or its five digits split by a gap the reading made ("631 50 La Bourboule")
+_POSTCODE_SPLIT = re.compile(r"(?<![\w@])(\d{2,3} \d{2,3})(?=\s+[^\W\d_])")
+
+
 def _lookalike_postcode(address: str) -> tuple[str, str] | None:
     """(as read, as digits) of the one postcode look-alike before a word, if any."""
     found = [m.group(1) for m in _POSTCODE_LOOKALIKE.finditer(address)
              if sum(c.isdigit() for c in m.group(1)) >= 3]
+    found += [m.group(1) for m in _POSTCODE_SPLIT.finditer(address) if len(m.group(1)) == 6]
     if len(found) != 1:
         return None
-    digits = found[0].translate(_POSTCODE_DIGITS)
-    return found[0], digits
+    return found[0], found[0].translate(_POSTCODE_DIGITS).replace(" ", "")
 
 
 def check_address(line1: str, line2: str) -> tuple[Checked, str, str]:

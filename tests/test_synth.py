@@ -24,6 +24,7 @@ from pipeline.synth.generate import CONTAINERS, plan
 from pipeline.synth.people import make_person
 from pipeline.synth.sheet import blank_page
 from pipeline.template import MM_PER_INCH, default_template
+from pipeline.validate import check_phone
 
 EXT = {".pdf": "pdf", ".tif": "tiff", ".eml": "eml", ".png": "png", ".jpg": "jpeg"}
 
@@ -85,6 +86,14 @@ def test_batch_has_every_container_and_truth_beside_it(batch: list[Path]) -> Non
         assert [pg["page"] for pg in t["pages"]] == list(range(1, len(t["pages"]) + 1))
     forms = sum(pg["kind"] == "form" for p in batch for pg in _truth(p)["pages"])
     assert forms == 6
+
+
+def test_generated_phone_numbers_are_ones_people_have() -> None:
+    # "07 22 ...", "06 93 ..." are unassigned or overseas: the reader rightly doubts them
+    rng, faker = np.random.default_rng(5), Faker("fr_FR")
+    phones = [p.telephone for p in (make_person(rng, faker) for _ in range(400)) if p.telephone]
+    assert len(phones) > 300
+    assert all(check_phone(p).ok and check_phone(p).value == p for p in phones)
 
 
 def test_truth_values_obey_formats(batch: list[Path]) -> None:

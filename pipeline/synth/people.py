@@ -154,9 +154,18 @@ def ascii_slug(text: str, sep: str = "-") -> str:
     return re.sub(r"[^a-z0-9]+", sep, s).strip(sep)
 
 
+# Mobile ranges that are not metropolitan mobiles (06 39, 06 90-97 are overseas or
+# unassigned; 07 10-29 unassigned): nobody at the seminar has one, and a reader
+# rightly doubts them.
+_NOT_MOBILE = {"6": set(range(90, 98)) - {95} | {39}, "7": set(range(10, 30))}
+
+
 def _phone(rng: np.random.Generator, dept: str) -> str:
     if rng.random() < 0.45:
-        head = f"0{rng.choice(['6', '6', '7'])} {rng.integers(10, 100)}"
+        kind, block = str(rng.choice(["6", "6", "7"])), int(rng.integers(10, 100))
+        if block in _NOT_MOBILE[kind]:  # the same draws either way: other data stay as they were
+            block = block + 20 if kind == "7" else (block - 50 if block > 50 else block + 1)
+        head = f"0{kind} {block}"
     else:
         head = PHONE_PREFIX[dept]
     rest = " ".join(f"{rng.integers(0, 100):02d}" for _ in range(3))

@@ -110,6 +110,10 @@ class OcrHints(_Strict):
     # name: a person's name (lexicons score it); words: ordinary words, which a
     # dictionary may correct where a printed dot swapped a letter (pipeline.spelling)
     hint: Literal["name", "words"] | None = None
+    # read by the second engine on handwritten pages too: it reads this field's
+    # handwriting far better than Tesseract (the reviewer's suggestion), and it
+    # is short enough to be worth the time
+    second_by_hand: bool = False
 
 
 class Option(_Strict):

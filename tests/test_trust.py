@@ -89,6 +89,26 @@ def test_typed_text_tesseract_is_sure_of_is_not_read_twice_and_may_be_accepted()
     assert len(x) == 1 and x[0].x["alone"] == 1.0 and x[0].x["agree"] == 0.0
 
 
+def test_the_second_engine_reads_handwritten_names_mail_and_phone_but_not_long_lines(
+        template) -> None:
+    """On handwriting it reads names far better than Tesseract (the reviewer's
+    suggestion); long lines would cost more than they give."""
+    from pipeline.reader import SECOND_PAGE_MIN, _needs_second
+
+    def needs(fid: str, text: str, page: float, conf: float = 0.4) -> bool:
+        f = template.field(fid)
+        return _needs_second(TextEvidence(fid, f.kind, [text], [conf]), f, page)
+
+    hand, typed = SECOND_PAGE_MIN - 0.2, SECOND_PAGE_MIN + 0.05
+    assert needs("nom", "DUPDNT", hand) and needs("prenom", "HELENE", hand)
+    assert needs("mail", "HDUPONT@RIOMFR", hand) and needs("telephone", "04 73", hand)
+    assert not needs("structure", "MAIRIE DE RIOM", hand)
+    assert not needs("adresse", "5 RUE X", hand) and not needs("nom", "", hand)
+    # typed: whatever Tesseract's confidence, unless the format already fails
+    assert needs("fonction", "Chargée de mission", typed, conf=0.3)
+    assert not needs("mail", "h.dupont riom", typed)
+
+
 def test_an_email_read_with_a_gap_does_not_agree_with_one_read_without() -> None:
     # the gap is where a "." on a printed dot was lost; the other reading lost it too
     r = _decide("mail", FieldKind.EMAIL, "adelaide marchand@laposte.net",

@@ -8,6 +8,7 @@ a cluster node.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -190,7 +191,7 @@ def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
 
 def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registration,
                  page_values: dict[str, str], ctx: dict[str, float], style: str,
-                 model: Model) -> FieldResult:
+                 model: Model, names: Sequence[str] = ()) -> FieldResult:
     """Pick the likeliest candidate as the suggestion; accept it only past every gate."""
     cands = candidates(ev, page_values, ctx, reg.quality, style)
     scored = [(model.probability(f.id, c.source, c.x), i, c) for i, c in enumerate(cands)]
@@ -213,7 +214,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     value = checked.value
     if reasons and style == "hand":
         # Only for a reviewer to confirm: snapped words and digits are never accepted.
-        value = suggest.prefill(ev, value, repairs)
+        value = suggest.prefill(ev, value, repairs, names)
     return FieldResult(
         field=f.id,
         value=value,
@@ -321,10 +322,13 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     ctx = page_context(list(evidence.values()))
     style = guess_style(ctx["page_tconf"], ctx["page_agree"], ctx["page_wobble"])
     page_values = {fid: ev.raw(TESS) for fid, ev in evidence.items()}
-    for f in template.fields:
+    # e-mails last: a handwritten one's suggestion draws on the names decided before it
+    for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:
+            names = [results[n.id].value for n in template.fields
+                     if n.ocr and n.ocr.hint == "name" and n.id in results]
             results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
-                                         style, model)
+                                         style, model, names)
     timings["trust"] = time.perf_counter() - s
     results_list = [results[f.id] for f in template.fields]
     timings["ocr"] = ocr_time

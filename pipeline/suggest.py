@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import cache
 
 from rapidfuzz import process
@@ -35,6 +36,7 @@ _WORD = re.compile(r"(?<![^\s\-'(])[^\W\d_]{3,}(?![^\s\-'),.])")
 VOCABULARY = {"structure": "words", "fonction": "words", "adresse": "words",
               "prenom": "first"}
 _ACCENTED = re.compile(r"[À-ÖØ-öø-ÿœŒ]")
+MAIL_NAME_EDITS = 3  # letters an e-mail's name part may be off the names' spelling
 
 
 def max_edits(length: int, names: bool) -> int:
@@ -132,15 +134,63 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
     return text, changes
 
 
-def prefill(ev: TextEvidence, value: str, repairs: list[str]) -> str:
-    """A handwritten field in review: the value to pre-fill, with notes added to `repairs`."""
+def prefill(ev: TextEvidence, value: str, repairs: list[str], names: Sequence[str] = ()) -> str:
+    """A handwritten field in review: the value to pre-fill, with notes added to `repairs`.
+
+    `names`: the page's decided names (for an e-mail's name part).
+    """
     if ev.kind == FieldKind.PHONE:
         return phone_suggestion(ev, value, repairs)
+    if ev.kind == FieldKind.EMAIL:
+        return mail_name_suggestion(value, names, repairs)
     if ev.kind == FieldKind.ADDRESS:
         value = postcode_suggestion(ev, value, repairs)
     value, changes = suggest(ev.field, value)
     repairs.extend(f"suggestion: {c}" for c in changes)
     return value
+
+
+def _mail_slugs(name: str) -> set[str]:
+    """A name as an address writes it: 'Jean-François' -> 'jean-francois', 'jeanfrancois'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
+    return {slug, slug.replace("-", "")} if slug else set()
+
+
+def _known_name(word: str) -> bool:
+    return max(lexicon.first_name_score(word), lexicon.surname_score(word)) > 0
+
+
+def mail_name_suggestion(value: str, names: Sequence[str], repairs: list[str]) -> str:
+    """A handwritten e-mail in review: its name part as the names on the form write it.
+
+    Most addresses are built from the person's names ("helene.dupont",
+    "hdupont", "dupont.h", "helene.dupont63"), which the second engine reads
+    far better than the address itself. Where the name part read is a few
+    letters off exactly one such spelling of names the lexicons know, and is
+    not itself made of known names, that spelling is suggested; digits after
+    it and the domain are left as read.
+    """
+    local, at, domain = value.lower().rpartition("@")
+    m = re.fullmatch(r"(.*?)(\d*)", local)
+    head, digits = (m.group(1), m.group(2)) if m else (local, "")
+    known = [n for n in names if n and _known_name(n)]
+    pieces = [p for p in re.split(r"[^a-z]+", head) if p]
+    if not at or not head or len(known) < 2 or (pieces and all(map(_known_name, pieces))):
+        return value
+    shapes: set[str] = set()
+    for x, y in ((known[0], known[1]), (known[1], known[0])):
+        for a in _mail_slugs(x):
+            for b in _mail_slugs(y):
+                shapes |= {f"{a}{sep}{b}" for sep in (".", "", "-")}
+                shapes |= {f"{a[0]}{sep}{b}" for sep in (".", "")}
+                shapes |= {f"{b}{sep}{a[0]}" for sep in (".", "")}
+    scored = sorted((Levenshtein.distance(head, s), s) for s in shapes)
+    (d, best) = scored[0]
+    runner = scored[1][0] if len(scored) > 1 else None
+    if d == 0 or d > MAIL_NAME_EDITS or d > 0.4 * len(best) or runner == d:
+        return value
+    repairs.append(f"suggestion: name part read as '{best}', from the names on the form")
+    return f"{best}{digits}@{domain}"
 
 
 def _phone_digits(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.suggest import suggest
+from pipeline.suggest import mail_name_suggestion, suggest
 
 pytestmark = pytest.mark.usefixtures("french_dictionary")
 
@@ -41,3 +41,32 @@ def test_an_unknown_word_with_one_close_known_word_is_suggested_as_it(
 )
 def test_known_words_names_and_other_fields_are_left_as_read(fid: str, read: str) -> None:
     assert suggest(fid, read) == (read, [])
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [
+        ("hlene.dupomt@wanadoo.fr", "helene.dupont@wanadoo.fr"),
+        ("hdupomt63@free.fr", "hdupont63@free.fr"),  # digits after the names kept
+        ("dupoht.helene@riom.fr", "dupont.helene@riom.fr"),
+    ],
+)
+def test_a_handwritten_email_name_part_follows_the_names_on_the_form(read: str,
+                                                                     meant: str) -> None:
+    notes: list[str] = []
+    assert mail_name_suggestion(read, ["Dupont", "Hélène"], notes) == meant
+    assert notes and "names on the form" in notes[0]
+
+
+@pytest.mark.parametrize(
+    "read, names",
+    [
+        ("helene.dupont@wanadoo.fr", ["Dupont", "Hélène"]),  # already so
+        ("capucine.pottier@riom.fr", ["Poitier", "Capucine"]),  # itself known names
+        ("xq7zzk@riom.fr", ["Dupont", "Hélène"]),  # nothing like them
+        ("hlene.dupomt@riom.fr", ["Dxqpvt", "Hélène"]),  # a name no one has
+    ],
+)
+def test_a_handwritten_email_is_left_as_read_when_the_names_do_not_say(read: str,
+                                                                       names: list[str]) -> None:
+    assert mail_name_suggestion(read, names, []) == read

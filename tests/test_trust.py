@@ -258,6 +258,27 @@ def test_a_capital_told_only_by_its_size_is_not_accepted_in_handwriting() -> Non
                    style="hand").status == Status.ACCEPTED
 
 
+@pytest.mark.parametrize(("fid", "read", "style"), [
+    ("prenom", "claudine", "typed"),  # a name starts with a capital
+    ("fonction", "conseillère départementale", "hand"),  # "c" or "C": only size tells
+])
+def test_a_small_initial_that_may_be_a_capital_is_not_accepted(fid: str, read: str,
+                                                                style: str) -> None:
+    assert _decide(fid, FieldKind.TEXT, read, read, style=style).status == Status.REVIEW
+    assert _decide("fonction", FieldKind.TEXT, "élue", "élue", style="hand").status \
+        == Status.ACCEPTED  # an "é" is no bigger "É"
+
+
+@pytest.mark.parametrize("read", ["RESPONSABLE DU POLE AMÉNAGEMENT", "LÉ GALL", "GUERIN"])
+def test_handwritten_capitals_whose_accents_no_engine_can_vouch_for_are_not_accepted(
+        read: str) -> None:
+    fid = "nom" if len(read) < 10 else "fonction"
+    assert _decide(fid, FieldKind.TEXT, read, read, style="hand").status == Status.REVIEW
+    assert _decide(fid, FieldKind.TEXT, read, read, style="typed").status == Status.ACCEPTED
+    assert _decide("nom", FieldKind.TEXT, "DUPONT", "DUPONT", style="hand").status \
+        == Status.ACCEPTED
+
+
 @pytest.mark.parametrize(("read", "offered"), [
     ("Imartel@yahoo.fr", "lmartel@yahoo.fr"),  # 'I' or 'l': one glyph in many fonts
     ("michele-cohen@montlucon.ccifr", "michele-cohen@montlucon.cci.fr"),  # lost '.'

@@ -38,6 +38,9 @@ NEVER = 1.01  # a threshold no probability reaches
 STYLES = ("typed", "hand")
 BIN = 0.005  # width of the probability bins kept as the synthetic base
 MIN_ACCEPTED = 150  # examples above a threshold before it may be used
+# Never below: a field the model itself finds more likely wrong than right is not
+# accepted, however well the gates (agreement, format) did on the fit sets.
+MIN_THRESHOLD = 0.5
 
 
 TYPED_PAGE_TCONF = 0.85  # median Tesseract confidence of a page's fields, typed pages reach it
@@ -111,7 +114,7 @@ class Counts:
         for k in sorted(self.bins, reverse=True):
             n += self.bins[k][0]
             w += self.bins[k][1]
-            if n >= min_n and w / n * margin <= bound:
+            if n >= min_n and w / n * margin <= bound and k * BIN >= MIN_THRESHOLD:
                 best = k * BIN
         return best
 

@@ -37,6 +37,7 @@ FEATURES = (
     "dots", "page_tconf", "page_agree", "page_wobble", "reg", "alone",
 )
 RUNNING_TEXT = ("fonction",)  # fields of ordinary words, where a capital is the exception
+NAME_FIELDS = ("nom", "prenom")  # a name starts with a capital
 
 
 @dataclass
@@ -213,6 +214,19 @@ def case_by_size(text: str) -> bool:
     return False
 
 
+def _mostly_capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.75 * len(letters)
+
+
+def small_initial(text: str, fid: str, style: str) -> bool:
+    """A name read with a small initial, or handwriting that starts with a letter whose
+    capital is only a bigger small one ("conseillère" for "Conseillère")."""
+    first = text[:1]
+    return first.islower() and (fid in NAME_FIELDS
+                                or (style == "hand" and first.upper() in _CASE_BY_SIZE))
+
+
 def impossible_spelling(text: str, fid: str = "") -> bool:
     """Readings no careful person writes, left by OCR slips or leader residue.
 
@@ -363,13 +377,17 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     """A reading no one should accept unseen, however sure the engines are.
 
     A crossed-out word and its rewrite; a spelling no careful writer uses; nothing
-    read from an area with writing in it; a repair that had to guess; and, by
-    hand, a capital in running text that only its size tells from a small letter.
+    read from an area with writing in it; a repair that had to guess; a name
+    starting with a small letter; and, by hand, a letter whose capital is only
+    a bigger small one ("c", "o", "s"...) where its case matters: a capital in
+    running text, or a field's first letter read small.
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
             or (not value and ev.ink_px > 0) or not checked.sure
-            or (style == "hand" and ev.field in RUNNING_TEXT and case_by_size(value)))
+            or (style == "hand" and ev.field in RUNNING_TEXT and case_by_size(value))
+            or (ev.kind == FieldKind.TEXT and small_initial(value, ev.field, style))
+            or (style == "hand" and _mostly_capitals(value) and lexicon.unsure_accents(value)))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

@@ -219,10 +219,11 @@ def lost_accents(text: str) -> bool:
 @cache
 def _accented_keys() -> frozenset[str]:
     """Folded words that are also written with accents: dictionary words, names, places."""
-    out = {fold(w) for w in french_words() if _accents(w)}
-    out |= {k for k, v in name_spellings().items() if _accents(v)}
-    out |= {fold(w) for v in commune_names().values() for w in re.split(r"[\s'’-]+", v)
-            if _accents(w)}
+    # (isascii first: most words have no accent, and _accents folds letter by letter)
+    out = {fold(w) for w in french_words() if not w.isascii() and _accents(w)}
+    out |= {k for k, v in name_spellings().items() if not v.isascii() and _accents(v)}
+    out |= {fold(w) for v in commune_names().values() if not v.isascii()
+            for w in re.split(r"[\s'’-]+", v) if _accents(w)}
     return frozenset(out)
 
 

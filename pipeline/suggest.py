@@ -27,7 +27,7 @@ from rapidfuzz.distance import Levenshtein
 from pipeline import handdigits, spelling, validate
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon
-from pipeline.trust.evidence import SECOND, TESS, TextEvidence, canonical
+from pipeline.trust.evidence import SECOND, TESS, TextEvidence, canonical, mostly_capitals
 from pipeline.trust.lexicon import fold
 
 # A whole word: not a piece of a garbled token ("C[evunt", "\\S140").
@@ -102,11 +102,6 @@ def _as_written(found: str, read: str, accents: bool) -> str:
     return found
 
 
-def _mostly_capitals(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.75 * len(letters)
-
-
 def suggest(fid: str, value: str) -> tuple[str, list[str]]:
     """A handwritten field's reading made into the likeliest text, and the changes made."""
     vocabulary = VOCABULARY.get(fid)
@@ -114,7 +109,7 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
         return value, []
     changes: list[str] = []
     text = value
-    if _mostly_capitals(text) and not text.isupper():
+    if mostly_capitals(text) and not text.isupper():
         text = text.upper()  # block capitals: "Du", "dE" are the same capitals misread
         changes.append("case: block capitals throughout")
     accents = bool(_ACCENTED.search(text))

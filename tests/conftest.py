@@ -1,4 +1,4 @@
-"""Shared fixtures: the template, and switches for slow tests."""
+"""Shared fixtures: the template, a Tesseract engine, and switches for slow tests."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def template() -> Template:
     return default_template()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """One in-process Tesseract engine per test module, as a worker keeps one."""
+    from pipeline.ocr import make_engine
+
+    e = make_engine("tesserocr")
+    yield e
+    e.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,18 +7,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import locate
-from pipeline.ocr import make_engine
 from pipeline.render import blank_form
 from tests.pages import FONT, PX
 
 pytestmark = pytest.mark.tesseract
-
-
-@pytest.fixture(scope="module")
-def engine():
-    e = make_engine("tesserocr")
-    yield e
-    e.close()
 
 
 def _mail_line(template, draw) -> np.ndarray:

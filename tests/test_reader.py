@@ -6,18 +6,10 @@ import numpy as np
 import pytest
 
 from pipeline.models import MarkState, PageImage, PageKind, PageRef, Reason, Status
-from pipeline.ocr import make_engine
 from pipeline.reader import read_page
 from tests.pages import MARKS, PERSON, filled_page, photo, transform
 
 pytestmark = pytest.mark.tesseract
-
-
-@pytest.fixture(scope="module")
-def engine():
-    e = make_engine("tesserocr")
-    yield e
-    e.close()
 
 
 def _read(img: np.ndarray, template, engine):

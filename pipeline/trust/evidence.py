@@ -214,9 +214,11 @@ def case_by_size(text: str) -> bool:
     return False
 
 
-def _mostly_capitals(text: str) -> bool:
+def mostly_capitals(text: str, min_letters: int = 4) -> bool:
+    """Written in block capitals: three letters in four at least are capitals."""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.75 * len(letters)
+    return (len(letters) >= min_letters
+            and sum(c.isupper() for c in letters) >= 0.75 * len(letters))
 
 
 def small_initial(text: str, fid: str, style: str) -> bool:
@@ -387,7 +389,7 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
             or (not value and ev.ink_px > 0) or not checked.sure
             or (style == "hand" and ev.field in RUNNING_TEXT and case_by_size(value))
             or (ev.kind == FieldKind.TEXT and small_initial(value, ev.field, style))
-            or (style == "hand" and _mostly_capitals(value) and lexicon.unsure_accents(value)))
+            or (style == "hand" and mostly_capitals(value, 2) and lexicon.unsure_accents(value)))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

@@ -269,6 +269,20 @@ def test_a_small_initial_that_may_be_a_capital_is_not_accepted(fid: str, read: s
         == Status.ACCEPTED  # an "é" is no bigger "É"
 
 
+@pytest.mark.parametrize(("fid", "read"), [
+    ("fonction", "Chargê de mission"),  # no word is spelt so: the dot of an "é" misread
+    ("adresse", "1 rue X, 03500 Saint-Pourcain-sur-Sioule"),  # the place has its ç
+    ("structure", "conseil départemental du Puy-de-Dôme"),  # a structure starts with a capital
+])
+def test_accents_no_spelling_has_and_a_small_initial_are_not_accepted(fid: str,
+                                                                       read: str) -> None:
+    kind = FieldKind.ADDRESS if fid == "adresse" else FieldKind.TEXT
+    assert _decide(fid, kind, read, read).status == Status.REVIEW
+    fine = {"fonction": "Chargé de mission", "structure": "Conseil départemental du Puy-de-Dôme",
+            "adresse": "1 rue X, 03500 Saint-Pourçain-sur-Sioule"}[fid]
+    assert _decide(fid, kind, fine, fine).status == Status.ACCEPTED
+
+
 @pytest.mark.parametrize("read", ["RESPONSABLE DU POLE AMÉNAGEMENT", "LÉ GALL", "GUERIN"])
 def test_handwritten_capitals_whose_accents_no_engine_can_vouch_for_are_not_accepted(
         read: str) -> None:

@@ -37,7 +37,7 @@ FEATURES = (
     "dots", "page_tconf", "page_agree", "page_wobble", "reg", "alone",
 )
 RUNNING_TEXT = ("fonction",)  # fields of ordinary words, where a capital is the exception
-NAME_FIELDS = ("nom", "prenom")  # a name starts with a capital
+CAPITAL_FIELDS = ("nom", "prenom", "structure")  # a name, and a structure's, start with a capital
 
 
 @dataclass
@@ -222,11 +222,21 @@ def mostly_capitals(text: str, min_letters: int = 4) -> bool:
 
 
 def small_initial(text: str, fid: str, style: str) -> bool:
-    """A name read with a small initial, or handwriting that starts with a letter whose
-    capital is only a bigger small one ("conseillère" for "Conseillère")."""
+    """A name or a structure read with a small initial, or handwriting that starts with a
+    letter whose capital is only a bigger small one ("conseillère" for "Conseillère")."""
     first = text[:1]
-    return first.islower() and (fid in NAME_FIELDS
+    return first.islower() and (fid in CAPITAL_FIELDS
                                 or (style == "hand" and first.upper() in _CASE_BY_SIZE))
+
+
+def odd_accent(text: str) -> bool:
+    """A word spelt with accents no spelling of it has ("Chargê" for "Chargé"), or
+    without the ones it always has ("Saint-Pourcain"): the second engine cannot
+    see accents, so only the dictionary and the place names can."""
+    words, places = lexicon.french_words(), lexicon.place_words()
+    accented = lexicon.accented_folds()
+    return any(w.lower() not in words and w.lower() not in places
+               and lexicon.fold(w) in accented for w in _TOKEN.findall(text))
 
 
 def impossible_spelling(text: str, fid: str = "") -> bool:
@@ -389,6 +399,7 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
             or (not value and ev.ink_px > 0) or not checked.sure
             or (style == "hand" and ev.field in RUNNING_TEXT and case_by_size(value))
             or (ev.kind == FieldKind.TEXT and small_initial(value, ev.field, style))
+            or (ev.field in ("structure", "fonction", "adresse") and odd_accent(value))
             or (style == "hand" and mostly_capitals(value, 2) and lexicon.unsure_accents(value)))
 
 

@@ -217,6 +217,20 @@ def lost_accents(text: str) -> bool:
 
 
 @cache
+def accented_folds() -> frozenset[str]:
+    """Dictionary words and place-name words written with accents, folded."""
+    out = {fold(w) for w in french_words() if not w.isascii()}
+    return frozenset(out | {fold(w) for w in place_words() if not w.isascii()})
+
+
+@cache
+def place_words() -> frozenset[str]:
+    """The words of French place names, lower case, accents kept ("ès", "dôme")."""
+    return frozenset(w.lower() for v in commune_names().values()
+                     for w in re.split(r"[\s'’-]+", v) if w)
+
+
+@cache
 def _accented_keys() -> frozenset[str]:
     """Folded words that are also written with accents: dictionary words, names, places."""
     # (isascii first: most words have no accent, and _accents folds letter by letter)

@@ -322,11 +322,11 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     ctx = page_context(list(evidence.values()))
     style = guess_style(ctx["page_tconf"], ctx["page_agree"], ctx["page_wobble"])
     page_values = {fid: ev.raw(TESS) for fid, ev in evidence.items()}
+    name_ids = [f.id for f in template.fields if f.ocr and f.ocr.hint == "name"]
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:
-            names = [results[n.id].value for n in template.fields
-                     if n.ocr and n.ocr.hint == "name" and n.id in results]
+            names = [results[i].value for i in name_ids if i in results]
             results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
                                          style, model, names)
     timings["trust"] = time.perf_counter() - s

@@ -360,8 +360,6 @@ def canonical_address(address: str) -> str:
 _POSTCODE_LOOKALIKE = re.compile(r"(?<![\w@])([\dOoQD@Il|]{5})(?=\s+[^\W\d_])")
 _POSTCODE_DIGITS = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "@": "0",
                                   "I": "1", "l": "1", "|": "1"})
-
-
 # ... or its five digits split by a gap the reading made ("631 50 La Bourboule")
 _POSTCODE_SPLIT = re.compile(r"(?<![\w@])(\d{2,3} \d{2,3})(?=\s+[^\W\d_])")
 

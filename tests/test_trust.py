@@ -37,10 +37,11 @@ def _trusting_model() -> Model:
 
 def _decide(fid: str, kind: FieldKind, tess: str, second: str | None, conf: float = 0.97,
             page: dict[str, str] | None = None, model: Model | None = None,
-            ink_px: int = 0, style: str = "typed") -> FieldResult:
-    """`second=None`: the cascade did not run the second engine on this field."""
+            ink_px: int = 0, style: str = "typed", words: bool = False) -> FieldResult:
+    """`second=None`: the cascade did not run the second engine on this field.
+    `words`: the template's hint that the field is ordinary words."""
     ev = TextEvidence(fid, kind, [tess], [conf], [] if second is None else [second],
-                      [] if second is None else [0.95], ink_px=ink_px)
+                      [] if second is None else [0.95], ink_px=ink_px, words=words)
     f = type("F", (), {"id": fid, "lines": [], "kind": kind})()
     page_img = np.full((50, 50), 255, np.uint8)
     ctx = {"page_tconf": 0.95, "page_agree": 1.0}
@@ -277,10 +278,10 @@ def test_a_small_initial_that_may_be_a_capital_is_not_accepted(fid: str, read: s
 def test_accents_no_spelling_has_and_a_small_initial_are_not_accepted(fid: str,
                                                                        read: str) -> None:
     kind = FieldKind.ADDRESS if fid == "adresse" else FieldKind.TEXT
-    assert _decide(fid, kind, read, read).status == Status.REVIEW
+    assert _decide(fid, kind, read, read, words=True).status == Status.REVIEW
     fine = {"fonction": "Chargé de mission", "structure": "Conseil départemental du Puy-de-Dôme",
             "adresse": "1 rue X, 03500 Saint-Pourçain-sur-Sioule"}[fid]
-    assert _decide(fid, kind, fine, fine).status == Status.ACCEPTED
+    assert _decide(fid, kind, fine, fine, words=True).status == Status.ACCEPTED
 
 
 @pytest.mark.parametrize("read", ["RESPONSABLE DU POLE AMÉNAGEMENT", "LÉ GALL", "GUERIN"])

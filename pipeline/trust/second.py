@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from pipeline.models import TextReading
+from pipeline.trust.fastgraph import fast_model
 
 PACKAGE = "rapidocr_onnxruntime"
 REC_MODEL = "models/ch_PP-OCRv4_rec_infer.onnx"
@@ -63,7 +64,8 @@ class RapidRecogniser:
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self._sess = ort.InferenceSession(str(path or model_path()), opts,
+        # the same network, rewritten to run about a third faster (see fastgraph)
+        self._sess = ort.InferenceSession(fast_model(path or model_path()), opts,
                                           providers=["CPUExecutionProvider"])
         self._input = self._sess.get_inputs()[0].name
         meta = self._sess.get_modelmeta().custom_metadata_map

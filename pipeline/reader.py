@@ -179,7 +179,9 @@ def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
     surnames 76 % right instead of 56 %). A phone number is always read twice.
     """
     if not any(ev.t_lines):
-        return False
+        # Ink left after cleaning that Tesseract makes nothing of (an unusual hand
+        # or font): the other engine may read it, for the reviewer at least.
+        return any(c.size for c in ev.crops)
     if f.kind == FieldKind.PHONE:
         # Always: on handwriting the second engine reads digits better than
         # Tesseract (a better suggestion for the reviewer), and it is one short line.

@@ -110,6 +110,21 @@ def test_the_second_engine_reads_handwritten_names_mail_and_phone_but_not_long_l
     assert not needs("mail", "h.dupont riom", typed)
 
 
+def test_writing_tesseract_reads_as_nothing_is_read_by_the_second_engine(template) -> None:
+    """A script font or an unusual hand can make Tesseract return nothing: the field
+    must not then look empty to the reviewer when the other engine can read it."""
+    from pipeline.reader import SECOND_PAGE_MIN, _needs_second
+
+    f = template.field("nom")
+    written = TextEvidence("nom", f.kind, [""], [0.0])
+    written.crops = [np.full((40, 160), 0, np.uint8)]
+    blank = TextEvidence("nom", f.kind, [""], [0.0])
+    blank.crops = [np.zeros((0, 0), np.uint8)]  # the cleaner found nothing written
+    for page in (SECOND_PAGE_MIN - 0.2, SECOND_PAGE_MIN + 0.05):
+        assert _needs_second(written, f, page)
+        assert not _needs_second(blank, f, page)
+
+
 def test_an_email_read_with_a_gap_does_not_agree_with_one_read_without() -> None:
     # the gap is where a "." on a printed dot was lost; the other reading lost it too
     r = _decide("mail", FieldKind.EMAIL, "adelaide marchand@laposte.net",

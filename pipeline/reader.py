@@ -214,6 +214,14 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     if best.source != TESS and best.raw != ev.raw(TESS):
         repairs.append(f"suggested from the second engine's reading {best.raw!r}")
     value = checked.value
+    if f.kind == FieldKind.EMAIL and value:
+        # A few letters off the names on the form ("marcelebecker" beside Marcelle
+        # Becker): a misreading both engines can share, typed as well as by hand.
+        named = suggest.mail_name_suggestion(value, names, repairs)
+        if named != value:
+            value = named
+            if not reasons:
+                reasons.append(Reason.LOW_CONFIDENCE)
     if reasons and style == "hand":
         # Only for a reviewer to confirm: snapped words and digits are never accepted.
         value = suggest.prefill(ev, value, repairs, names)

@@ -162,14 +162,15 @@ def _known_name(word: str) -> bool:
 
 
 def mail_name_suggestion(value: str, names: Sequence[str], repairs: list[str]) -> str:
-    """A handwritten e-mail in review: its name part as the names on the form write it.
+    """An e-mail's name part as the names on the form write it.
 
     Most addresses are built from the person's names ("helene.dupont",
-    "hdupont", "dupont.h", "helene.dupont63"), which the second engine reads
-    far better than the address itself. Where the name part read is a few
-    letters off exactly one such spelling of names the lexicons know, and is
-    not itself made of known names, that spelling is suggested; digits after
-    it and the domain are left as read.
+    "hdupont", "dupont.h", "helene.dupont63"), which are read far better than
+    the address itself (by hand, the second engine's names; typed, a doubled
+    letter both engines merge). Where the name part read is a few letters off
+    exactly one such spelling of names the lexicons know, and is not itself
+    made of known names, that spelling is suggested; digits after it and the
+    domain are left as read. The reader never accepts such an address.
     """
     local, at, domain = value.lower().rpartition("@")
     m = re.fullmatch(r"(.*?)(\d*)", local)

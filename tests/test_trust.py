@@ -37,9 +37,11 @@ def _trusting_model() -> Model:
 
 def _decide(fid: str, kind: FieldKind, tess: str, second: str | None, conf: float = 0.97,
             page: dict[str, str] | None = None, model: Model | None = None,
-            ink_px: int = 0, style: str = "typed", words: bool = False) -> FieldResult:
+            ink_px: int = 0, style: str = "typed", words: bool = False,
+            names: tuple[str, ...] = ()) -> FieldResult:
     """`second=None`: the cascade did not run the second engine on this field.
-    `words`: the template's hint that the field is ordinary words."""
+    `words`: the template's hint that the field is ordinary words; `names`: the
+    page's decided nom and prénom."""
     ev = TextEvidence(fid, kind, [tess], [conf], [] if second is None else [second],
                       [] if second is None else [0.95], ink_px=ink_px, words=words)
     f = type("F", (), {"id": fid, "lines": [], "kind": kind})()
@@ -51,7 +53,7 @@ def _decide(fid: str, kind: FieldKind, tess: str, second: str | None, conf: floa
     reader._field_image = lambda *_: b""
     try:
         return _decide_text(page_img, f, ev, _Reg(), page or {fid: tess}, ctx, style,
-                            model or _trusting_model())
+                            model or _trusting_model(), names)
     finally:
         reader._field_image = orig
 
@@ -131,6 +133,18 @@ def test_an_email_read_with_a_gap_does_not_agree_with_one_read_without() -> None
                 "adelaidemarchand@laposte.net")
     assert r.status == Status.REVIEW
     assert r.value == "adelaide.marchand@laposte.net"  # what the reviewer is offered
+
+
+def test_a_typed_email_a_letter_off_the_names_on_the_form_is_not_accepted() -> None:
+    """Both engines merged the doubled l of "marcelle": agreement is no proof there."""
+    names = ("Becker", "Marcelle")
+    r = _decide("mail", FieldKind.EMAIL, "marcelebecker@free.fr", "marcelebecker@free.fr",
+                names=names)
+    assert r.status == Status.REVIEW and Reason.LOW_CONFIDENCE in r.reasons
+    assert r.value == "marcellebecker@free.fr"  # what the reviewer is offered
+    right = _decide("mail", FieldKind.EMAIL, "marcellebecker@free.fr",
+                    "marcellebecker@free.fr", names=names)
+    assert right.status == Status.ACCEPTED and right.value == "marcellebecker@free.fr"
 
 
 def test_an_email_with_the_names_glued_together_is_marked_as_such() -> None:

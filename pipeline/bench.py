@@ -240,7 +240,7 @@ def _fmt(x: float, pct: bool = True) -> str:
 
 def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None,
         workers: int | None, baseline_pages: int, log: Callable[[str], None] = print,
-        scale_pages: int = 0, large: int = 0) -> dict:
+        scale_pages: int = 0, large: int = 0, font_set: str = "default") -> dict:
     """Generate, process, score; write results.{md,json} and reliability.png to `results_dir`.
 
     With `scale_pages` / `large`, also the scaling figures (see `scale_figures`).
@@ -256,9 +256,9 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
     for d in (data, ws_root):
         if d.exists():
             shutil.rmtree(d)
-    log(f"generating {n} forms (seed {seed}) ...")
+    log(f"generating {n} forms (seed {seed}, {font_set} fonts) ...")
     t0 = time.perf_counter()
-    generate(n, seed, data, digits=digits)
+    generate(n, seed, data, digits=digits, font_set=font_set)
     gen_s = time.perf_counter() - t0
     workers = workers or os.cpu_count() or 1
     log(f"processing with {workers} workers ...")
@@ -282,7 +282,8 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
         text_all.chars += t.chars
         text_all.edits += t.edits
     result = {
-        "set": {"forms": n, "seed": seed, "pages": s.triage.n + len(s.missing_pages),
+        "set": {"forms": n, "seed": seed, "fonts": font_set,
+                "pages": s.triage.n + len(s.missing_pages),
                 "generate_s": round(gen_s, 1), "workers": workers},
         "pages": {"accounted": not s.missing_pages and not s.extra_pages,
                   "missing": s.missing_pages, "extra": s.extra_pages,
@@ -339,7 +340,9 @@ def report(r: dict) -> str:
     L = []
     st, pg, tx, bx, rv, sp = (r["set"], r["pages"], r["text"], r["boxes"], r["review"],
                              r["speed"])
-    L.append(f"# formscan benchmark: {st['forms']} forms, {st['pages']} pages, seed {st['seed']}")
+    fonts = "" if st.get("fonts", "default") == "default" else f", {st['fonts']} fonts"
+    L.append(f"# formscan benchmark: {st['forms']} forms, {st['pages']} pages, seed {st['seed']}"
+             f"{fonts}")
     L.append("")
     L.append("## Pages")
     L.append(f"- accounted for: {'all' if pg['accounted'] else 'NO'}"

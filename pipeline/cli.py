@@ -191,14 +191,18 @@ def export_summary(workspace: Path) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--digits", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=None, help="Folder with MNIST t10k IDX files, for handwritten digits.")
-def synth(n: int, seed: int, out: Path, digits: Path | None) -> None:
+@click.option("--fonts", "font_set", type=click.Choice(["default", "held-out"]),
+              default="default", show_default=True,
+              help="held-out: fonts no fitting, tuning or default benchmark set writes with.")
+def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str) -> None:
     """Generate filled, scanned-looking forms with ground truth (for tests and benchmarks)."""
     from tqdm import tqdm
 
     from pipeline.synth import generate
 
     with tqdm(total=n, unit="form", file=sys.stderr, dynamic_ncols=True) as bar:
-        files = generate(n, seed, out, digits=digits, progress=lambda k: bar.update(k))
+        files = generate(n, seed, out, digits=digits, progress=lambda k: bar.update(k),
+                         font_set=font_set)
     click.echo(f"wrote {len(files)} files for {n} forms into {out}")
 
 
@@ -218,8 +222,11 @@ def synth(n: int, seed: int, out: Path, digits: Path | None) -> None:
               help="Pages in the large batch whose peak memory is measured (0: skip).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench"), show_default=True)
+@click.option("--fonts", "font_set", type=click.Choice(["default", "held-out"]),
+              default="default", show_default=True,
+              help="held-out: a set written with fonts the reader was never fitted or tuned on.")
 def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: int | None,
-          baseline_pages: int, scale_pages: int, large: int, out: Path) -> None:
+          baseline_pages: int, scale_pages: int, large: int, out: Path, font_set: str) -> None:
     """Accuracy, review quality, speed and memory on a freshly generated set."""
     from pipeline import bench as b
 
@@ -229,7 +236,7 @@ def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: i
         scale_pages, large = min(scale_pages, 12), min(large, 40)
     result = b.run(n, b.BENCH_SEED if seed is None else seed, out / "out", out, digits, workers,
                    baseline_pages, log=lambda m: click.echo(m, err=True),
-                   scale_pages=scale_pages, large=large)
+                   scale_pages=scale_pages, large=large, font_set=font_set)
     click.echo(b.report(result))
     click.echo(f"written to {out}/results.md, {out}/results.json, {out}/reliability.png")
 

@@ -206,3 +206,21 @@ def test_missing_digits_folder_says_what_to_do(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="--digits"):
         DigitBank(tmp_path / "nowhere")
+
+
+def _fonts_used(files: list[Path]) -> set[str]:
+    return {pg["font"] for f in files for pg in _truth(f)["pages"] if pg["kind"] == "form"}
+
+
+def test_held_out_fonts_are_never_written_with_by_default(batch: list[Path],
+                                                         tmp_path: Path) -> None:
+    """The held-out set measures the reader on writing it was never fitted or tuned on:
+    no default set (fitting, tuning, the benchmark) may use those fonts."""
+    from pipeline.synth.fonts import FONT_SETS
+
+    held_out = {Path(r).name for r, _ in FONT_SETS["held-out"][0]}
+    held_out |= {Path(r).name for r in FONT_SETS["held-out"][1]}
+    default = _fonts_used(batch)
+    assert default and not default & held_out
+    used = _fonts_used(generate(6, seed=11, out=tmp_path / "held", font_set="held-out"))
+    assert used and used <= held_out

@@ -94,6 +94,10 @@ class _Writer:
         hand = Hand(**{**self.hand.__dict__, "cap_px": cap})
         return handwriting.write(text, hand, self.rng, self.digits if numeric else None)
 
+    def font_name(self) -> str:
+        """The font file standing in for this writer (for the truth: results by font)."""
+        return (self.font if self.hand is None else self.hand.font.path).name
+
     def stroke_px(self) -> int:
         return max(2, round(self.k * self.rng.uniform(0.3, 0.45)))
 
@@ -211,7 +215,8 @@ def fill_form(template: Template, person: Person, style: str, rng: np.random.Gen
     if line1:
         lit["adresse"] = addr
     truth: dict[str, Any] = {
-        "style": style, "ink": ink_name, "fields": fields, "written": lit,
+        "style": style, "ink": ink_name, "font": writer.font_name(),
+        "fields": fields, "written": lit,
         "marks": mark_truth, "needs_human": sorted(set(needs_human)),
     }
     if crossed:

@@ -2,11 +2,18 @@
 
 The lists name Debian font packages' files; a machine missing some of them
 still generates (with less variety) as long as one font of each kind exists.
+
+Two sets: the default one, which every generated set for fitting, tuning and
+the benchmark writes with, and a held-out one no such set ever uses (`synth
+--fonts held-out`, `bench --fonts held-out`), to measure how the reader does
+on writing it was never fitted or tuned on, as real mail will be.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -48,6 +55,37 @@ _TYPED = (
     "truetype/freefont/FreeSans.ttf", "truetype/gnutypewriter/GNUTypewriter.ttf",
     "truetype/liberation2/LiberationSans-Regular.ttf",
 )
+_HAND_HELD_OUT = (
+    ("truetype/femkeklaver/femkeklaver.ttf", False),
+    ("truetype/klee/KleeOne-SemiBold.ttf", False),
+    ("opentype/comic-neue/ComicNeue-Light.otf", False),
+    ("opentype/comic-neue/ComicNeue-Bold.otf", False),
+    ("opentype/comic-neue/ComicNeue-Italic.otf", False),
+)
+_TYPED_HELD_OUT = (
+    "truetype/dejavu/DejaVuSansCondensed.ttf", "truetype/dejavu/DejaVuSerifCondensed.ttf",
+    "truetype/dejavu/DejaVuSerif-Italic.ttf", "truetype/dejavu/DejaVuSansMono.ttf",
+    "truetype/liberation/LiberationSansNarrow-Regular.ttf",
+    "truetype/liberation/LiberationSans-Italic.ttf",
+    "truetype/freefont/FreeMono.ttf", "truetype/freefont/FreeSansOblique.ttf",
+)
+FONT_SETS = {"default": (_HAND, _TYPED), "held-out": (_HAND_HELD_OUT, _TYPED_HELD_OUT)}
+_active = "default"
+
+
+@contextmanager
+def font_set(name: str) -> Iterator[None]:
+    """Generate with the fonts of set `name` (see FONT_SETS) inside the block."""
+    global _active
+    if name not in FONT_SETS:
+        raise ValueError(f"unknown font set {name!r} (known: {', '.join(FONT_SETS)})")
+    before, _active = _active, name
+    try:
+        yield
+    finally:
+        _active = before
+
+
 _BOLD = ("truetype/liberation/LiberationSans-Bold.ttf", "truetype/dejavu/DejaVuSans-Bold.ttf",
          "truetype/liberation2/LiberationSans-Bold.ttf")
 
@@ -56,10 +94,15 @@ def _existing(rel: tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(FONT_ROOT / r for r in rel if (FONT_ROOT / r).exists())
 
 
-@cache
 def hand_fonts(mixed_case: bool = False) -> tuple[FontChoice, ...]:
-    """Handwriting fonts; with `mixed_case`, only those that have lower-case letters."""
-    found = tuple(FontChoice(FONT_ROOT / r, c) for r, c in _HAND if (FONT_ROOT / r).exists())
+    """Handwriting fonts of the active set; with `mixed_case`, only those with lower case."""
+    return _hand_fonts(mixed_case, _active)
+
+
+@cache
+def _hand_fonts(mixed_case: bool, name: str) -> tuple[FontChoice, ...]:
+    hand = FONT_SETS[name][0]
+    found = tuple(FontChoice(FONT_ROOT / r, c) for r, c in hand if (FONT_ROOT / r).exists())
     if mixed_case:
         found = tuple(f for f in found if not caps_only(f.path))
     return found or tuple(FontChoice(p) for p in typed_fonts())
@@ -70,9 +113,14 @@ def caps_only(path: Path) -> bool:
     return path.parent.name in ("bwht", "humor-sans")
 
 
-@cache
 def typed_fonts() -> tuple[Path, ...]:
-    found = _existing(_TYPED)
+    """Typewriter and printer fonts of the active set."""
+    return _typed_fonts(_active)
+
+
+@cache
+def _typed_fonts(name: str) -> tuple[Path, ...]:
+    found = _existing(FONT_SETS[name][1])
     if not found:
         raise MissingDependencyError(
             "no typed font found under /usr/share/fonts (Debian: apt-get install fonts-liberation)"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
-from pipeline.synth import containers, other
+from pipeline.synth import containers, fonts, other
 from pipeline.synth.digits import DigitBank
 from pipeline.synth.fill import STYLES, fill_form
 from pipeline.synth.people import Person, ascii_slug, make_person
@@ -189,17 +189,24 @@ def _write_eml(doc: _Doc, people: list[Person], maker: _Maker, path: Path,
 
 
 def generate(n: int, seed: int, out: Path, digits: Path | None = None,
-             progress: Callable[[int], None] | None = None) -> list[Path]:
+             progress: Callable[[int], None] | None = None,
+             font_set: str = "default") -> list[Path]:
     """Write `n` filled forms (plus backs and other pages) packed in files under `out`.
 
     Returns the files written; each `NAME.ext` gets a `NAME.truth.json` beside it.
     `digits` is a folder with the MNIST t10k IDX files (images 0-4999 are used)
     for handwritten phone numbers and postcodes; without it fonts write them.
     `progress(k)` is called after each file with the number of forms it held.
+    `font_set`: "held-out" writes with fonts no default set uses (see fonts).
     """
     if n < 0:
         raise ValueError("n must be >= 0")
-    out = Path(out)
+    with fonts.font_set(font_set):
+        return _generate(n, seed, Path(out), digits, progress)
+
+
+def _generate(n: int, seed: int, out: Path, digits: Path | None,
+              progress: Callable[[int], None] | None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     template = default_template()
     bank = DigitBank(digits) if digits is not None else None

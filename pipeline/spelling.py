@@ -125,6 +125,46 @@ WEBMAIL = (
 )
 
 
+def domain_of_words(mail: str) -> bool:
+    """Is an e-mail's domain a mailbox provider, or made of known words and places?
+
+    "mairie-chatel-guyon.fr", "hauteloire.cci.fr" (haute + loire), "parcdesvolcans.fr"
+    are; "muirie-chatel-guyon.fr" is not. Pieces of three letters or fewer
+    ("cc", "cci", "pnr") pass: acronyms no lexicon holds.
+    """
+    domain = mail.rpartition("@")[2].lower()
+    if domain in WEBMAIL:
+        return True
+    pieces = re.split(r"[.\-_\d]+", domain.rpartition(".")[0])
+    return all(len(p) <= 3 or _segments(lexicon.fold(p)) for p in pieces)
+
+
+# Short words a glued domain holds ("parcdesvolcans", "paysdelapalisse"); any
+# other piece must be a known word of four letters or more, or short words
+# would let nearly any misreading through ("muirie" = "mu" + "irie").
+_GLUE = frozenset({"d", "l", "de", "du", "des", "la", "le", "les", "en", "et", "sur", "sous",
+                   "au", "aux", "st", "ste", "val"})
+
+
+def _segments(word: str) -> bool:
+    """Can `word` be cut into known words (see _GLUE)?"""
+    ok = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 30), end):
+            piece = word[start:end]
+            if ok[start] and (piece in _GLUE or (len(piece) >= 4 and piece in _domain_words())):
+                ok[end] = True
+                break
+    return ok[-1]
+
+
+@cache
+def _domain_words() -> frozenset[str]:
+    """Folded words a domain is made of: the dictionary, places, first names."""
+    return frozenset({lexicon.fold(w) for w in lexicon.french_words()} | places()
+                     | set(lexicon.first_names()))
+
+
 def _swapped(read: str, meant: str) -> int:
     """How many dot swaps turn `read` into `meant` (same length), or -1 when none can."""
     if len(read) != len(meant):

@@ -147,6 +147,24 @@ def test_a_typed_email_a_letter_off_the_names_on_the_form_is_not_accepted() -> N
     assert right.status == Status.ACCEPTED and right.value == "marcellebecker@free.fr"
 
 
+def test_a_handwritten_email_whose_domain_is_no_known_words_is_not_accepted() -> None:
+    """Both engines read "mairie" as "muirie": agreement is no proof, the lexicon is."""
+    from pipeline.spelling import domain_of_words
+
+    misread = _decide("mail", FieldKind.EMAIL, "m.barbe@muirie-chatel-guyon.fr",
+                      "m.barbe@muirie-chatel-guyon.fr", style="hand")
+    assert misread.status == Status.REVIEW and Reason.LOW_CONFIDENCE in misread.reasons
+    right = _decide("mail", FieldKind.EMAIL, "m.barbe@mairie-chatel-guyon.fr",
+                    "m.barbe@mairie-chatel-guyon.fr", style="hand")
+    assert right.status == Status.ACCEPTED
+    # glued words, acronyms and providers are known; a provider one letter off is not
+    for domain in ("hauteloire.cci.fr", "parcdesvolcans.fr", "cc-paysdelapalisse.fr",
+                   "orange.fr", "ville-brioude.fr"):
+        assert domain_of_words(f"a@{domain}"), domain
+    for domain in ("oranqe.fr", "ville-briqude.fr", "caueb3.com"):
+        assert not domain_of_words(f"a@{domain}"), domain
+
+
 def test_an_email_with_the_names_glued_together_is_marked_as_such() -> None:
     from pipeline.trust.evidence import glued_names
 

@@ -392,7 +392,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     read from an area with writing in it; a repair that had to guess; a name
     starting with a small letter; and, by hand, a letter whose capital is only
     a bigger small one ("c", "o", "s"...) where its case matters: a capital in
-    running text, or a field's first letter read small.
+    running text, or a field's first letter read small; or an e-mail domain
+    not made of known words ("muirie-chatel-guyon.fr": both engines misread it).
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -400,7 +401,9 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
             or (style == "hand" and ev.field in RUNNING_TEXT and case_by_size(value))
             or (ev.kind == FieldKind.TEXT and small_initial(value, ev.field, style))
             or (ev.words and odd_accent(value))
-            or (style == "hand" and mostly_capitals(value, 2) and lexicon.unsure_accents(value)))
+            or (style == "hand" and mostly_capitals(value, 2) and lexicon.unsure_accents(value))
+            or (style == "hand" and ev.kind == FieldKind.EMAIL and bool(value)
+                and not spelling.domain_of_words(value)))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

@@ -19,6 +19,7 @@ from functools import cache
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.cache import cached
 from pipeline.trust import lexicon
 from pipeline.validate import COMMON_ENDINGS, postcode_and_commune
 
@@ -161,8 +162,9 @@ def _segments(word: str) -> bool:
 @cache
 def _domain_words() -> frozenset[str]:
     """Folded words a domain is made of: the dictionary, places, first names."""
-    return frozenset({lexicon.fold(w) for w in lexicon.french_words()} | places()
-                     | set(lexicon.first_names()))
+    return cached(f"spelling-domain-words-{lexicon.sources()}.pickle", lambda: frozenset(
+        {lexicon.fold(w) for w in lexicon.french_words()} | places()
+        | set(lexicon.first_names())))
 
 
 def _swapped(read: str, meant: str) -> int:

@@ -360,15 +360,17 @@ def canonical_address(address: str) -> str:
 _POSTCODE_LOOKALIKE = re.compile(r"(?<![\w@])([\dOoQD@Il|]{5})(?=\s+[^\W\d_])")
 _POSTCODE_DIGITS = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "@": "0",
                                   "I": "1", "l": "1", "|": "1"})
-# ... or its five digits split by a gap the reading made ("631 50 La Bourboule")
-_POSTCODE_SPLIT = re.compile(r"(?<![\w@])(\d{2,3} \d{2,3})(?=\s+[^\W\d_])")
+# ... or its five digits split by gaps the reading made ("631 50 La Bourboule",
+# "6 313 0 Royat", "6332 0 Champeix")
+_POSTCODE_SPLIT = re.compile(r"(?<![\w@])(\d{1,4}(?: \d{1,4}){1,4})(?=\s+[^\W\d_])")
 
 
 def _lookalike_postcode(address: str) -> tuple[str, str] | None:
     """(as read, as digits) of the one postcode look-alike before a word, if any."""
     found = [m.group(1) for m in _POSTCODE_LOOKALIKE.finditer(address)
              if sum(c.isdigit() for c in m.group(1)) >= 3]
-    found += [m.group(1) for m in _POSTCODE_SPLIT.finditer(address) if len(m.group(1)) == 6]
+    found += [m.group(1) for m in _POSTCODE_SPLIT.finditer(address)
+              if sum(c.isdigit() for c in m.group(1)) == 5]
     if len(found) != 1:
         return None
     return found[0], found[0].translate(_POSTCODE_DIGITS).replace(" ", "")

@@ -165,6 +165,21 @@ def test_a_handwritten_email_whose_domain_is_no_known_words_is_not_accepted() ->
         assert not domain_of_words(f"a@{domain}"), domain
 
 
+@pytest.mark.parametrize("fid, kind, reading", [
+    ("adresse", FieldKind.ADDRESS, "Le Bourg\nSalers"),  # an address must have its postcode
+    ("fonction", FieldKind.TEXT, "SECRETA/RE DE MAIRIE"),  # a stroke inside a word
+    ("nom", FieldKind.TEXT, "Sa|mon-Georges"),
+])
+def test_readings_no_one_writes_are_never_accepted(fid: str, kind: FieldKind,
+                                                   reading: str) -> None:
+    """Both engines read them so: agreement is no proof there."""
+    r = _decide(fid, kind, reading, reading)
+    assert r.status == Status.REVIEW and Reason.LOW_CONFIDENCE in r.reasons
+    fine = {"adresse": "Le Bourg\n15140 Salers", "fonction": "SECRETAIRE DE MAIRIE",
+            "nom": "Salmon-Georges"}[fid]
+    assert _decide(fid, kind, fine, fine).status == Status.ACCEPTED
+
+
 def test_an_email_with_the_names_glued_together_is_marked_as_such() -> None:
     from pipeline.trust.evidence import glued_names
 

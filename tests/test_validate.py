@@ -225,7 +225,8 @@ def test_address_cedex_dropped_from_commune_and_cs_number_not_a_postcode() -> No
 @pytest.mark.parametrize("line2, read, code", [
     ("Q3800 Gannat", "Q3800", "03800"), ("@3300 Thiers", "@3300", "03300"),
     ("Q300Q Moulins", "Q300Q", "03000"), ("63O00 Clermont-Ferrand", "63O00", "63000"),
-    ("631 50 La Bourboule", "631 50", "63150"),
+    ("631 50 La Bourboule", "631 50", "63150"), ("6 313 0 Royat", "6 313 0", "63130"),
+    ("6332 0 Champeix", "6332 0", "63320"),
 ])
 def test_postcode_read_with_a_lookalike_is_read_as_digits_but_never_sure(line2: str, read: str,
                                                                          code: str) -> None:

@@ -36,6 +36,8 @@ FEATURES = (
     "lex", "cross", "domain", "glued", "accent_loss", "implausible", "empty", "caps", "len",
     "dots", "page_tconf", "page_agree", "page_wobble", "reg", "alone",
 )
+# A slash or bar between two letters: a misread "I" or "l", never written in a name or title
+_STROKE_IN_WORD = re.compile(r"[^\W\d_][/|\\][^\W\d_]")
 RUNNING_TEXT = ("fonction",)  # fields of ordinary words, where a capital is the exception
 CAPITAL_FIELDS = ("nom", "prenom", "structure")  # a name, and a structure's, start with a capital
 
@@ -394,6 +396,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     a bigger small one ("c", "o", "s"...) where its case matters: a capital in
     running text, or a field's first letter read small; or an e-mail domain
     not made of known words ("muirie-chatel-guyon.fr": both engines misread it).
+    An address without a postcode ("6 313 0 Royat": a split one is repaired, and
+    so unsure); a stroke inside a word ("SECRETA/RE", "Ma|rie").
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -403,7 +407,10 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
             or (ev.words and odd_accent(value))
             or (style == "hand" and mostly_capitals(value, 2) and lexicon.unsure_accents(value))
             or (style == "hand" and ev.kind == FieldKind.EMAIL and bool(value)
-                and not spelling.domain_of_words(value)))
+                and not spelling.domain_of_words(value))
+            or (ev.kind == FieldKind.ADDRESS and bool(value)
+                and not validate.postcode_and_commune(value)[0])
+            or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value))))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

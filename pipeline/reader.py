@@ -224,7 +224,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
                 reasons.append(Reason.LOW_CONFIDENCE)
     if reasons and style == "hand":
         # Only for a reviewer to confirm: snapped words and digits are never accepted.
-        value = suggest.prefill(ev, value, repairs, names)
+        value = suggest.prefill(ev, value, repairs)
     return FieldResult(
         field=f.id,
         value=value,

@@ -135,15 +135,16 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
     return text, changes
 
 
-def prefill(ev: TextEvidence, value: str, repairs: list[str], names: Sequence[str] = ()) -> str:
+def prefill(ev: TextEvidence, value: str, repairs: list[str]) -> str:
     """A handwritten field in review: the value to pre-fill, with notes added to `repairs`.
 
-    `names`: the page's decided names (for an e-mail's name part).
+    (An e-mail's name part is put right by the reader for every e-mail, typed
+    too: see `mail_name_suggestion`.)
     """
     if ev.kind == FieldKind.PHONE:
         return phone_suggestion(ev, value, repairs)
     if ev.kind == FieldKind.EMAIL:
-        return mail_name_suggestion(value, names, repairs)
+        return value
     if ev.kind == FieldKind.ADDRESS:
         value = postcode_suggestion(ev, value, repairs)
     value, changes = suggest(ev.field, value)

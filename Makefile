@@ -12,7 +12,7 @@ RAPIDOCR_VERSION := 1.4.4
 
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd poppler-utils \
 	fonts-liberation fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf fonts-gnutypewriter \
-	fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-humor-sans \
+	fonts-dkg-handwriting fonts-breip fonts-bwht fonts-humor-sans \
 	fonts-klee fonts-kristi fonts-rufscript fonts-comic-neue fonts-dancingscript \
 	fonts-kaushanscript fontconfig chromium
 

@@ -98,7 +98,7 @@ class FieldResult:
     confidence: float
     status: Status
     reasons: tuple[Reason, ...] = ()
-    image: bytes = b""  # PNG of the field's area, for reviewers
+    image: bytes = b""  # JPEG of the field's area, for reviewers
     marks: tuple[MarkReading, ...] = ()
     repairs: tuple[str, ...] = ()
     # What the confidence was computed from (candidates, features); for calibration, not stored.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -214,6 +215,8 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     if best.source != TESS and best.raw != ev.raw(TESS):
         repairs.append(f"suggested from the second engine's reading {best.raw!r}")
     value = checked.value
+    if f.kind == FieldKind.EMAIL and reasons:
+        value = suggest.at_sign(value, repairs)  # "perrin.fredericQwanadoo.fr"
     if f.kind == FieldKind.EMAIL and value:
         # A few letters off the names on the form ("marcelebecker" beside Marcelle
         # Becker): a misreading both engines can share, typed as well as by hand.
@@ -222,9 +225,10 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
             value = named
             if not reasons:
                 reasons.append(Reason.LOW_CONFIDENCE)
-    if reasons and style == "hand":
-        # Only for a reviewer to confirm: snapped words and digits are never accepted.
-        value = suggest.prefill(ev, value, repairs)
+    if reasons:
+        # Only for a reviewer to confirm: what is put right here is never accepted.
+        other = next((c.checked.value for c in cands if c is not best), "")
+        value = suggest.prefill(ev, value, repairs, style, other)
     return FieldResult(
         field=f.id,
         value=value,
@@ -232,7 +236,6 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
         confidence=round(conf, 3),
         status=Status.REVIEW if reasons else Status.ACCEPTED,
         reasons=tuple(reasons),
-        image=_field_image(page, [ln.area for ln in f.lines]),
         repairs=tuple(repairs),
         evidence={"style": style, "chosen": best.source,
                   "candidates": {c.source: {"value": c.checked.value, "ok": c.checked.ok,
@@ -340,6 +343,12 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
             results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
                                          style, model, names)
     timings["trust"] = time.perf_counter() - s
+    s = time.perf_counter()
+    for f in template.fields:  # what reviewers see of each text field
+        if f.id in evidence:
+            results[f.id] = replace(results[f.id], image=_field_image(
+                registered, [ln.area for ln in f.lines]))
+    timings["images"] = time.perf_counter() - s
     results_list = [results[f.id] for f in template.fields]
     timings["ocr"] = ocr_time
     s = time.perf_counter()

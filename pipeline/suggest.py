@@ -1,4 +1,9 @@
-"""The reviewer's pre-filled value for handwriting: the reading, with its unknown words put right.
+"""The reviewer's pre-filled value: the reading, with what is surely misread put right.
+
+Typed or handwritten, where the two engines read a word differently and only
+one of their words is known, that one is taken ("missipoo" / "mission"); a
+postcode whose department is not where its commune lies is read again
+("93000 Moulins" -> "03000"); an e-mail's "@" read as a letter is put back.
 
 Tesseract reads handwriting letter by letter and slips ("MAIKIE DE LEZOIX").
 Most words of a structure, a job title or an address are dictionary words or
@@ -19,6 +24,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from functools import cache
 
 from rapidfuzz import process
@@ -27,7 +33,7 @@ from rapidfuzz.distance import Levenshtein
 from pipeline import handdigits, spelling, validate
 from pipeline.cache import cached
 from pipeline.template import FieldKind
-from pipeline.trust import lexicon
+from pipeline.trust import lexicon, postcodes
 from pipeline.trust.evidence import SECOND, TESS, TextEvidence, canonical, mostly_capitals
 from pipeline.trust.lexicon import fold
 
@@ -135,21 +141,159 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
     return text, changes
 
 
-def prefill(ev: TextEvidence, value: str, repairs: list[str]) -> str:
-    """A handwritten field in review: the value to pre-fill, with notes added to `repairs`.
+def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",
+            other: str = "") -> str:
+    """A field in review: the value to pre-fill, with notes added to `repairs`.
 
-    (An e-mail's name part is put right by the reader for every e-mail, typed
-    too: see `mail_name_suggestion`.)
+    `other` is the other engine's checked reading, if it ran. (An e-mail's "@"
+    and name part are put right by the reader: see `at_sign`, `mail_name_suggestion`.)
     """
+    hand = style == "hand"
+    if value and not any(c.isalnum() for c in value):
+        repairs.append(f"suggestion: {value!r} is no writing (a speck or a dot's edge)")
+        return ""
     if ev.kind == FieldKind.PHONE:
-        return phone_suggestion(ev, value, repairs)
+        return phone_suggestion(ev, value, repairs) if hand else value
     if ev.kind == FieldKind.EMAIL:
         return value
+    value = without_junk(value, repairs)
+    value = combine(ev.field, value, other, repairs, caps=hand and mostly_capitals(value))
     if ev.kind == FieldKind.ADDRESS:
-        value = postcode_suggestion(ev, value, repairs)
-    value, changes = suggest(ev.field, value)
-    repairs.extend(f"suggestion: {c}" for c in changes)
+        if hand:
+            value = postcode_suggestion(ev, value, repairs)
+        value = fitting_postcode(value, repairs)
+    if hand:
+        value, changes = suggest(ev.field, value)
+        repairs.extend(f"suggestion: {c}" for c in changes)
     return value
+
+
+# A token of no letter or digit: a speck, a leader dot's or the box's edge read as
+# "|", "{" or a quote. Dashes, "&", "/" and brackets are writing.
+_JUNK = re.compile(r"(?<!\S)[^\w\s\-&/()+]+(?!\S)")
+# What a digit is misread as, in a word that stands for a number ("SO" for "50")
+_AS_DIGIT = str.maketrans("OoQDIlSsBZzGgb", "00001155822996")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]{3,}")  # "R10m", "B4"; not "1er", "2A", "3e"
+# A word as written: letters, joined by hyphens or apostrophes, a comma or period after
+_WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[,.]?")
+
+
+def without_junk(value: str, repairs: list[str]) -> str:
+    """`value` without tokens that are neither words nor numbers ("Brioude, '")."""
+    text = " ".join(_JUNK.sub(" ", value).split()).strip(" ,")
+    text = re.sub(r"\s+,", ",", text)
+    if text != value.strip() and value.strip():
+        repairs.append("suggestion: specks read as characters left out")
+    return text
+
+
+def _known_token(token: str, fid: str) -> bool | None:
+    """Whether every word of a token is known (None: no word of two letters or more).
+
+    Letters and digits mixed ("R10m", "B4") are a misreading of one or the other.
+    """
+    if _MIXED.search(token):
+        return False
+    words = [w for w in _LETTERS.findall(token) if len(w) >= 2]
+    if not words:
+        return None
+    if fid == "prenom":
+        return all(fold(w) in lexicon.first_names() for w in words)
+    return all(spelling.known_word(w) for w in words)
+
+
+def _token_key(token: str) -> str:
+    return fold(token).lower().strip(".,;:")
+
+
+def _pick(mine: str, theirs: str, fid: str, caps: bool) -> str | None:
+    """The other engine's token where it is surely the better reading, else None."""
+    if mine == theirs:
+        return None
+    if theirs.isdigit() and not mine.isdigit() and mine.translate(_AS_DIGIT) == theirs:
+        return theirs  # "SO ter" / "50 ter"
+    if (not _WORDLIKE.fullmatch(theirs) or _known_token(mine, fid) is not False
+            or not _known_token(theirs, fid)):
+        return None
+    theirs = theirs.upper() if caps else theirs
+    accented = _accents_from(mine, theirs)
+    return accented if _known_token(accented, fid) else theirs
+
+
+def _accents_from(mine: str, theirs: str) -> str:
+    """`theirs` with the accents `mine` has on the same letters (the second engine
+    reads none): "CONSEULÈRE" / "CONSEILLERE" -> "CONSEILLÈRE"."""
+    out = list(theirs)
+    plain = fold(mine, case=False)
+    for block in SequenceMatcher(None, plain, theirs, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            out[block.b + k] = mine[block.a + k]
+    return "".join(out)
+
+
+def combine(fid: str, value: str, other: str, repairs: list[str], caps: bool = False) -> str:
+    """`value` with each unknown word the other engine read as a known word taken from it.
+
+    The engines slip on different letters ("missipoo" / "mission", "maîrie" /
+    "mairie"). Words are paired where the two readings, accents folded, line up
+    one for one;
+    surnames are left alone (nearly every spelling is somebody's name).
+    """
+    if not value or not other or fid == "nom" or VOCABULARY.get(fid) is None:
+        return value
+    mine, theirs = value.split(), other.split()
+    matcher = SequenceMatcher(None, [_token_key(t) for t in mine],
+                              [_token_key(t) for t in theirs], autojunk=False)
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag not in ("equal", "replace") or i2 - i1 != j2 - j1:
+            out.extend(mine[i1:i2])
+            continue
+        for a, b in zip(mine[i1:i2], theirs[j1:j2], strict=True):
+            took = _pick(a, b, fid, caps)
+            if took is not None:
+                repairs.append(f"suggestion: {a} -> {took} (as the other engine read it)")
+            out.append(a if took is None else took)
+    return " ".join(out)
+
+
+def fitting_postcode(value: str, repairs: list[str]) -> str:
+    """An address whose postcode is not in its commune's region: one digit read again."""
+    code, commune = validate.postcode_and_commune(value)
+    if not code:
+        return value
+    likely = postcodes.likely_code(code, commune)
+    if likely is None:
+        return value
+    repairs.append(f"suggestion: postcode {code} -> {likely} ({commune} is not in "
+                   f"{postcodes.departments()[code[:2]].name})")
+    at = value.rfind(code)
+    return value[:at] + likely + value[at + len(code):]
+
+
+# What an "@" is read as, between an address's name and its domain
+_AT_LOOKALIKES = "Q8&GP©®"
+
+
+def at_sign(value: str, repairs: list[str]) -> str:
+    """An e-mail whose "@" was read as a look-alike ("perrin.fredericQwanadoo.fr") or twice."""
+    if "@@" in value:
+        repairs.append("suggestion: '@@' read as one '@'")
+        return re.sub("@+", "@", value)
+    if "@" in value:
+        return value
+    found = []
+    for i, c in enumerate(value):
+        domain = value[i + 1:].lower()
+        if c in _AT_LOOKALIKES and i and "." in domain and (
+                domain in spelling.WEBMAIL or spelling.domain_of_words("@" + domain)):
+            found.append(i)
+    if len(found) != 1:
+        return value
+    (i,) = found
+    repairs.append(f"suggestion: '{value[i]}' read as '@'")
+    return (value[:i] + "@" + value[i + 1:]).lower()
 
 
 def _mail_slugs(name: str) -> set[str]:
@@ -192,6 +336,12 @@ def mail_name_suggestion(value: str, names: Sequence[str], repairs: list[str]) -
     runner = scored[1][0] if len(scored) > 1 else None
     if d == 0 or d > MAIL_NAME_EDITS or d > 0.4 * len(best) or runner == d:
         return value
+    tail = head[len(best):] if head.startswith(best) else ""
+    if tail and tail.translate(_AS_DIGIT).isdigit():
+        # "corinne.brunetgo": the name right, and digits after it read as letters
+        digits = tail.translate(_AS_DIGIT) + digits
+        repairs.append(f"suggestion: '{tail}' after the name read as digits, {digits}")
+        return f"{best}{digits}@{domain}"
     repairs.append(f"suggestion: name part read as '{best}', from the names on the form")
     return f"{best}{digits}@{domain}"
 
@@ -232,22 +382,31 @@ def postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str
 
     Tesseract reads a handwritten postcode right about one time in eight
     ("43/3D", "(3140"); the digit reader, told where the line's reading shows
-    digits, about four times in ten (generated sets). Only ever a suggestion.
+    digits, about four times in ten (generated sets); but not one that puts
+    the commune in another region. Only ever a suggestion.
     """
+    code, _ = validate.postcode_and_commune(value)
     best, line = handdigits.DigitReading("", 0.0), -1
     for i, (crop, text) in enumerate(zip(ev.crops, ev.t_lines, strict=False)):
         if crop.size:
             r = handdigits.find_postcode(crop, text=text)
             if r.confidence > best.confidence:
                 best, line = r, i
-    span = handdigits.postcode_span(ev.t_lines[line]) if best.text else None
-    if span is None:
+    if not best.text or best.text == code:
         return value
-    lines = list(ev.t_lines)
-    text = lines[line]
-    lines[line] = f"{text[:span[0]].rstrip()} {best.text} {text[span[1]:].lstrip()}".strip()
-    checked = canonical(FieldKind.ADDRESS, "\n".join(lines), ev.words)
-    if checked.value and best.text in checked.value and checked.value != value:
-        repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
-        return checked.value
-    return value
+    if code:  # in the value chosen (either engine's), where its postcode was read
+        at = value.rfind(code)
+        suggested = value[:at] + best.text + value[at + len(code):]
+    else:  # none read: where Tesseract's line shows digits
+        span = handdigits.postcode_span(ev.t_lines[line])
+        if span is None:
+            return value
+        lines = list(ev.t_lines)
+        text = lines[line]
+        lines[line] = f"{text[:span[0]].rstrip()} {best.text} {text[span[1]:].lstrip()}".strip()
+        suggested = canonical(FieldKind.ADDRESS, "\n".join(lines), ev.words).value
+    if (not suggested or best.text not in suggested or suggested == value
+            or postcodes.address_fits(suggested) is False):
+        return value
+    repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
+    return suggested

@@ -1,10 +1,18 @@
-"""Pre-filled values for handwriting in review: unknown words put right, shown, never accepted."""
+"""Pre-filled values for fields in review: misreadings put right, shown, never accepted."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.suggest import mail_name_suggestion, suggest
+from pipeline.suggest import (
+    at_sign,
+    combine,
+    fitting_postcode,
+    mail_name_suggestion,
+    suggest,
+    without_junk,
+)
+from pipeline.trust import postcodes
 
 pytestmark = pytest.mark.usefixtures("french_dictionary")
 
@@ -70,3 +78,80 @@ def test_a_handwritten_email_name_part_follows_the_names_on_the_form(read: str,
 def test_a_handwritten_email_is_left_as_read_when_the_names_do_not_say(read: str,
                                                                        names: list[str]) -> None:
     assert mail_name_suggestion(read, names, []) == read
+
+
+@pytest.mark.parametrize(
+    "fid, mine, theirs, meant",
+    [
+        # an unknown word the other engine read as a known one is taken from it
+        ("fonction", "Chargée de missipoo développement local",
+         "Chargee de mission developpement local", "Chargée de mission développement local"),
+        ("structure", "Chambre de Métiers et de l'Actisanat du Cantal",
+         "Chambre de Metiers et de l'Artisanat du Cantal",
+         "Chambre de Métiers et de l'Artisanat du Cantal"),
+        # ... keeping the accents it is written with, dropping one it is not
+        ("fonction", "CONSEULÈRE DÉPARTEMENTALE", "CONSEILLERE DEPARTEMENTALE",
+         "CONSEILLÈRE DÉPARTEMENTALE"),
+        ("fonction", "Secrétaire de maîrie", "Socrétairo de mairie", "Secrétaire de mairie"),
+        # a number read as letters, where the other engine read digits
+        ("adresse", "SO ter avenue du Stade, 15600 Maurs", "50 ter avenue du Stade, 15600 Maurs",
+         "50 ter avenue du Stade, 15600 Maurs"),
+        ("adresse", "97 bis allée Pasteur, 63200 R10m", "97 bis allée Pasteur, (3200 RIOM",
+         "97 bis allée Pasteur, 63200 RIOM"),
+        # known words are never replaced, nor surnames, nor by what is no word
+        ("structure", "Mairie de Riom", "Mairie de Rion", "Mairie de Riom"),
+        ("nom", "Lecog", "Lecoq", "Lecog"),
+        ("structure", "CCLde la Haute-Loire", "C.Cl.de la Haute-Loire", "CCLde la Haute-Loire"),
+    ],
+)
+def test_the_other_engines_known_word_replaces_an_unknown_one(fid: str, mine: str, theirs: str,
+                                                              meant: str) -> None:
+    notes: list[str] = []
+    assert combine(fid, mine, theirs, notes, caps=mine.isupper()) == meant
+    assert bool(notes) == (meant != mine)
+
+
+def test_a_postcode_outside_its_communes_region_is_read_again() -> None:
+    assert postcodes.fits("93000", "Moulins") is False  # Seine-Saint-Denis
+    assert postcodes.fits("03000", "Moulins") is True
+    assert postcodes.fits("63000", "Lieu-dit des Sagnes") is None  # unknown: cannot tell
+    notes: list[str] = []
+    # several departments of the region are a digit away (03, 43, 63, 73): the nearest
+    assert (fitting_postcode("53 boulevard Blaise Pascal, 93000 Moulins", notes)
+            == "53 boulevard Blaise Pascal, 03000 Moulins")
+    assert "Seine-Saint-Denis" in notes[0]
+    assert fitting_postcode("1 place d'Armes, 19100 Saint-Flour", []) == (
+        "1 place d'Armes, 15100 Saint-Flour")
+    for fine in ("28 avenue Aristide Briand, 15000 Aurillac", "Le Bourg, 15140 Salers-Ouest"):
+        assert fitting_postcode(fine, []) == fine
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [
+        ("perrin.fredericQwanadoo.fr", "perrin.frederic@wanadoo.fr"),
+        ("corinne.brunet908orange.fr", "corinne.brunet90@orange.fr"),
+        ("guy.thomas@@mairie-bellerive-sur-allier.fr", "guy.thomas@mairie-bellerive-sur-allier.fr"),
+        ("jerome-legrosPhauteloire.cci.fr", "jerome-legros@hauteloire.cci.fr"),
+        ("paul.dupont@orange.fr", "paul.dupont@orange.fr"),
+        ("paulGdupontQxyzw.fr", "paulGdupontQxyzw.fr"),  # no domain of known words: left alone
+    ],
+)
+def test_an_at_sign_read_as_a_letter_is_put_back(read: str, meant: str) -> None:
+    assert at_sign(read, []) == meant
+
+
+def test_digits_after_the_name_read_as_letters_become_digits_again() -> None:
+    notes: list[str] = []
+    assert mail_name_suggestion("corinne.brunetgo@orange.fr", ["Brunet", "Corinne"],
+                                notes) == "corinne.brunet90@orange.fr"
+    assert "90" in notes[0]
+
+
+def test_specks_read_as_characters_are_left_out() -> None:
+    assert without_junk("106 avenue Luce Maury, 43100 Brioude, '", []) == (
+        "106 avenue Luce Maury, 43100 Brioude")
+    assert without_junk("114 place de la Mairie, { 43400 Le Chambon-sur-Lignon", []) == (
+        "114 place de la Mairie, 43400 Le Chambon-sur-Lignon")
+    kept = "Syndicat mixte (SMAT) - Pays d'Auge & Bocage / 2"
+    assert without_junk(kept, []) == kept

@@ -47,15 +47,8 @@ def _decide(fid: str, kind: FieldKind, tess: str, second: str | None, conf: floa
     f = type("F", (), {"id": fid, "lines": [], "kind": kind})()
     page_img = np.full((50, 50), 255, np.uint8)
     ctx = {"page_tconf": 0.95, "page_agree": 1.0}
-    import pipeline.reader as reader
-
-    orig = reader._field_image
-    reader._field_image = lambda *_: b""
-    try:
-        return _decide_text(page_img, f, ev, _Reg(), page or {fid: tess}, ctx, style,
-                            model or _trusting_model(), names)
-    finally:
-        reader._field_image = orig
+    return _decide_text(page_img, f, ev, _Reg(), page or {fid: tess}, ctx, style,
+                        model or _trusting_model(), names)
 
 
 def test_a_confident_misreading_the_second_engine_disputes_goes_to_review() -> None:
@@ -550,3 +543,22 @@ def test_the_rewritten_network_computes_what_the_exported_one_does() -> None:
     assert (outs[0].argmax(-1) == outs[1].argmax(-1)).all()
     assert np.abs(outs[0] - outs[1]).max() < 1e-3
     assert len(fast) < 1.05 * len(original)  # the folded-away weights are gone
+
+
+def test_a_postcode_in_another_region_than_its_commune_is_never_accepted() -> None:
+    wrong = "12 chemin des Peupliers\n93000 Moulins"
+    r = _decide("adresse", FieldKind.ADDRESS, wrong, wrong, words=True)
+    assert r.status == Status.REVIEW and Reason.LOW_CONFIDENCE in r.reasons
+    assert r.value == "12 chemin des Peupliers, 03000 Moulins"  # the reviewer's suggestion
+    assert any("Seine-Saint-Denis" in x for x in r.repairs)
+    right = "12 chemin des Peupliers\n03000 Moulins"
+    assert _decide("adresse", FieldKind.ADDRESS, right, right, words=True).status == (
+        Status.ACCEPTED)
+
+
+def test_typed_text_in_review_takes_the_words_only_the_other_engine_read_right() -> None:
+    r = _decide("fonction", FieldKind.TEXT, "Chargée de missipoo développement local",
+                "Chargee de mission developpement local", words=True)
+    assert r.status == Status.REVIEW
+    assert r.value == "Chargée de mission développement local"
+    assert r.raw == "Chargée de missipoo développement local"

@@ -22,7 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from pipeline import spelling, validate
 from pipeline.imaging import Wobble
 from pipeline.template import FieldKind
-from pipeline.trust import lexicon
+from pipeline.trust import lexicon, postcodes
 from pipeline.trust.lexicon import fold
 
 TESS = "tess"
@@ -397,7 +397,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     running text, or a field's first letter read small; or an e-mail domain
     not made of known words ("muirie-chatel-guyon.fr": both engines misread it).
     An address without a postcode ("6 313 0 Royat": a split one is repaired, and
-    so unsure); a stroke inside a word ("SECRETA/RE", "Ma|rie").
+    so unsure), or with one of another region than its commune's ("93000
+    Moulins"); a stroke inside a word ("SECRETA/RE", "Ma|rie").
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -409,7 +410,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
             or (style == "hand" and ev.kind == FieldKind.EMAIL and bool(value)
                 and not spelling.domain_of_words(value))
             or (ev.kind == FieldKind.ADDRESS and bool(value)
-                and not validate.postcode_and_commune(value)[0])
+                and (not validate.postcode_and_commune(value)[0]
+                     or postcodes.address_fits(value) is False))
             or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value))))
 
 

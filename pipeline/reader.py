@@ -233,7 +233,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     if reasons:
         # Only for a reviewer to confirm: what is put right here is never accepted.
         other = next((c.checked.value for c in cands if c is not best), "")
-        value = suggest.prefill(ev, value, repairs, style, other)
+        value = suggest.prefill(ev, value, repairs, style, other, best.source)
     return FieldResult(
         field=f.id,
         value=value,

@@ -216,7 +216,8 @@ def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str
     if "." not in domain:
         for tld in COMMON_ENDINGS:
             if domain.endswith(tld) and len(domain) > len(tld) + 1:
-                fixed = f"{domain[:-len(tld)]}.{tld}"
+                # "beaumont-fr": the "." read as a "-"; "beaumontfr": lost
+                fixed = f"{domain[:-len(tld)].removesuffix('-')}.{tld}"
                 changes.append(f"{domain} -> {fixed} (a domain needs its dot)")
                 domain = fixed
                 break

@@ -34,7 +34,14 @@ from pipeline import handdigits, spelling, validate
 from pipeline.cache import cached
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon, postcodes
-from pipeline.trust.evidence import SECOND, TESS, TextEvidence, canonical, mostly_capitals
+from pipeline.trust.evidence import (
+    JUNK_TOKEN,
+    SECOND,
+    TESS,
+    TextEvidence,
+    canonical,
+    mostly_capitals,
+)
 from pipeline.trust.lexicon import fold
 
 # A whole word: not a piece of a garbled token ("C[evunt", "\\S140").
@@ -142,10 +149,10 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
 
 
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",
-            other: str = "") -> str:
+            other: str = "", chosen: str = TESS) -> str:
     """A field in review: the value to pre-fill, with notes added to `repairs`.
 
-    `other` is the other engine's checked reading, if it ran. (An e-mail's "@"
+    `other` is the checked reading of the engine not `chosen`, if it ran. (An e-mail's "@"
     and name part are put right by the reader: see `at_sign`, `mail_name_suggestion`.)
     """
     hand = style == "hand"
@@ -156,8 +163,12 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
         return phone_suggestion(ev, value, repairs) if hand else value
     if ev.kind == FieldKind.EMAIL:
         return value
+    if ev.kind == FieldKind.ADDRESS and (m := _ONE_AS_STROKE.match(value)):
+        repairs.append(f"suggestion: the house number '{m.group(1)}' read as 1")
+        value = "1" + value[m.end(1):]
     value = without_junk(value, repairs)
-    value = combine(ev.field, value, other, repairs, caps=hand and mostly_capitals(value))
+    value = combine(ev.field, value, other, repairs, caps=hand and mostly_capitals(value),
+                    accents=chosen != TESS)
     if ev.kind == FieldKind.ADDRESS:
         if hand:
             value = postcode_suggestion(ev, value, repairs)
@@ -168,9 +179,8 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     return value
 
 
-# A token of no letter or digit: a speck, a leader dot's or the box's edge read as
-# "|", "{" or a quote. Dashes, "&", "/" and brackets are writing.
-_JUNK = re.compile(r"(?<!\S)[^\w\s\-&/()+]+(?!\S)")
+# An address starting with a stroke before a word: a house number 1 ("] avenue Victor Hugo")
+_ONE_AS_STROKE = re.compile(r"([\]\[|!])\s+(?=[^\W\d_])")
 # What a digit is misread as, in a word that stands for a number ("SO" for "50")
 _AS_DIGIT = str.maketrans("OoQDIlSsBZzGgb", "00001155822996")
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -181,7 +191,7 @@ _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[,.]?")
 
 def without_junk(value: str, repairs: list[str]) -> str:
     """`value` without tokens that are neither words nor numbers ("Brioude, '")."""
-    text = " ".join(_JUNK.sub(" ", value).split()).strip(" ,")
+    text = " ".join(JUNK_TOKEN.sub(" ", value).split()).strip(" ,")
     text = re.sub(r"\s+,", ",", text)
     if text != value.strip() and value.strip():
         repairs.append("suggestion: specks read as characters left out")
@@ -207,10 +217,17 @@ def _token_key(token: str) -> str:
     return fold(token).lower().strip(".,;:")
 
 
-def _pick(mine: str, theirs: str, fid: str, caps: bool) -> str | None:
-    """The other engine's token where it is surely the better reading, else None."""
+def _pick(mine: str, theirs: str, fid: str, caps: bool, accents: bool) -> str | None:
+    """The other engine's token where it is surely the better reading, else None.
+
+    `accents`: `mine` is the second engine's, which reads none, and `theirs` is
+    Tesseract's: the same letters with accents are taken as Tesseract read them.
+    """
     if mine == theirs:
         return None
+    if accents and fold(mine, case=False) == fold(theirs, case=False):
+        restored = _accents_from(theirs, mine)
+        return restored if restored != mine else None
     if theirs.isdigit() and not mine.isdigit() and mine.translate(_AS_DIGIT) == theirs:
         return theirs  # "SO ter" / "50 ter"
     if (not _WORDLIKE.fullmatch(theirs) or _known_token(mine, fid) is not False
@@ -226,18 +243,22 @@ def _accents_from(mine: str, theirs: str) -> str:
     reads none): "CONSEULÈRE" / "CONSEILLERE" -> "CONSEILLÈRE"."""
     out = list(theirs)
     plain = fold(mine, case=False)
+    if len(plain) != len(mine):  # a ligature folded to two letters ("œ")
+        return theirs
     for block in SequenceMatcher(None, plain, theirs, autojunk=False).get_matching_blocks():
         for k in range(block.size):
             out[block.b + k] = mine[block.a + k]
     return "".join(out)
 
 
-def combine(fid: str, value: str, other: str, repairs: list[str], caps: bool = False) -> str:
+def combine(fid: str, value: str, other: str, repairs: list[str], caps: bool = False,
+            accents: bool = False) -> str:
     """`value` with each unknown word the other engine read as a known word taken from it.
 
     The engines slip on different letters ("missipoo" / "mission", "maîrie" /
-    "mairie"). Words are paired where the two readings, accents folded, line up
-    one for one;
+    "mairie"). With `accents` (`value` is the second engine's), Tesseract's
+    accents are put back ("Jaures" / "Jaurès"). Words are paired where the two
+    readings, accents folded, line up one for one;
     surnames are left alone (nearly every spelling is somebody's name).
     """
     if not value or not other or fid == "nom" or VOCABULARY.get(fid) is None:
@@ -251,7 +272,7 @@ def combine(fid: str, value: str, other: str, repairs: list[str], caps: bool = F
             out.extend(mine[i1:i2])
             continue
         for a, b in zip(mine[i1:i2], theirs[j1:j2], strict=True):
-            took = _pick(a, b, fid, caps)
+            took = _pick(a, b, fid, caps, accents)
             if took is not None:
                 repairs.append(f"suggestion: {a} -> {took} (as the other engine read it)")
             out.append(a if took is None else took)

@@ -49,6 +49,7 @@ def test_known_or_unknowable_words_are_left_as_read(text: str) -> None:
         ("moreng.jean-francois@cr-auvergne.fr", ["Moreno", "Jean-François"],
          "moreno.jean-francois@cr-auvergne.fr"),
         ("louis.wagner@freefr", ["Wagner", "Louis"], "louis.wagner@free.fr"),
+        ("noel.lopes@mairie-beaumont-fr", ["Lopes", "Noël"], "noel.lopes@mairie-beaumont.fr"),
         ("antoine.devaux@wanadao.fr", ["Devaux", "Antoine"], "antoine.devaux@wanadoo.fr"),
         ("noel.lemoine@foyersruraux63.0rg", ["Lemoine", "Noël"], "noel.lemoine@foyersruraux63.org"),
     ],

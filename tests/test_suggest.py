@@ -111,6 +111,15 @@ def test_the_other_engines_known_word_replaces_an_unknown_one(fid: str, mine: st
     assert bool(notes) == (meant != mine)
 
 
+def test_tesseracts_accents_are_put_back_on_the_second_engines_reading() -> None:
+    notes: list[str] = []
+    assert combine("adresse", "86 bis boulevard Jean Jaures, 63500 Issoire",
+                   "86 bis boulevard Jean Jaurès, G3500 Issoire", notes, accents=True) == (
+        "86 bis boulevard Jean Jaurès, 63500 Issoire")
+    assert combine("adresse", "86 bis boulevard Jean Jaures", "86 bis boulevard Jean Jaurès",
+                   [], accents=False) == "86 bis boulevard Jean Jaures"
+
+
 def test_a_postcode_outside_its_communes_region_is_read_again() -> None:
     assert postcodes.fits("93000", "Moulins") is False  # Seine-Saint-Denis
     assert postcodes.fits("03000", "Moulins") is True

@@ -562,3 +562,10 @@ def test_typed_text_in_review_takes_the_words_only_the_other_engine_read_right()
     assert r.status == Status.REVIEW
     assert r.value == "Chargée de mission développement local"
     assert r.raw == "Chargée de missipoo développement local"
+
+
+def test_a_speck_read_as_a_character_is_never_accepted() -> None:
+    read = "] avenue Victor Hugo\n03000 Moulins"
+    r = _decide("adresse", FieldKind.ADDRESS, read, read, words=True)
+    assert r.status == Status.REVIEW
+    assert r.value == "1 avenue Victor Hugo, 03000 Moulins"

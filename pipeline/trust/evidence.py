@@ -38,6 +38,9 @@ FEATURES = (
 )
 # A slash or bar between two letters: a misread "I" or "l", never written in a name or title
 _STROKE_IN_WORD = re.compile(r"[^\W\d_][/|\\][^\W\d_]")
+# A token of no letter or digit: a speck, a leader dot's or the box's edge read as
+# "]", "{" or a quote. Dashes, "&", "/" and brackets are writing.
+JUNK_TOKEN = re.compile(r"(?<!\S)[^\w\s\-&/()+]+(?!\S)")
 RUNNING_TEXT = ("fonction",)  # fields of ordinary words, where a capital is the exception
 CAPITAL_FIELDS = ("nom", "prenom", "structure")  # a name, and a structure's, start with a capital
 
@@ -398,7 +401,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     not made of known words ("muirie-chatel-guyon.fr": both engines misread it).
     An address without a postcode ("6 313 0 Royat": a split one is repaired, and
     so unsure), or with one of another region than its commune's ("93000
-    Moulins"); a stroke inside a word ("SECRETA/RE", "Ma|rie").
+    Moulins"); a stroke inside a word ("SECRETA/RE", "Ma|rie"); a token of no
+    letter or digit ("] avenue Victor Hugo").
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -412,7 +416,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
             or (ev.kind == FieldKind.ADDRESS and bool(value)
                 and (not validate.postcode_and_commune(value)[0]
                      or postcodes.address_fits(value) is False))
-            or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value))))
+            or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value)))
+            or (ev.kind in (FieldKind.TEXT, FieldKind.ADDRESS) and bool(JUNK_TOKEN.search(value))))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

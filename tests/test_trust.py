@@ -569,3 +569,14 @@ def test_a_speck_read_as_a_character_is_never_accepted() -> None:
     r = _decide("adresse", FieldKind.ADDRESS, read, read, words=True)
     assert r.status == Status.REVIEW
     assert r.value == "1 avenue Victor Hugo, 03000 Moulins"
+
+
+def test_a_surname_read_in_small_letters_after_a_first_name_is_never_accepted() -> None:
+    read = "3 chemin Jean jaurès\n63720 Ennezat"
+    assert _decide("adresse", FieldKind.ADDRESS, read, read, words=True).status == Status.REVIEW
+    right = "3 chemin Jean Jaurès\n63720 Ennezat"
+    assert _decide("adresse", FieldKind.ADDRESS, right, right, words=True).status == (
+        Status.ACCEPTED)
+    # a rare first name that is also a word is not taken for one
+    assert _decide("fonction", FieldKind.TEXT, "Maire adjoint", "Maire adjoint",
+                   words=True).status == Status.ACCEPTED

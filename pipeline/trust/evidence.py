@@ -226,6 +226,21 @@ def mostly_capitals(text: str, min_letters: int = 4) -> bool:
             and sum(c.isupper() for c in letters) >= 0.75 * len(letters))
 
 
+# A capitalised word, then one of small letters ("Jean jaurès")
+_NAME_THEN_WORD = re.compile(r"(?<![\w'’-])([A-ZÀ-Ý][a-zà-ÿ]+)\s+([a-zà-ÿœ]{3,})(?![\w'’-])")
+_JOINING = frozenset({"des", "les", "sur", "aux", "sous", "lès", "lez", "et"})
+COMMON_FIRST = 1000  # a first name this common (by rank) is a first name ("Maire" is 11,112th)
+
+
+def surname_in_small_letters(text: str) -> bool:
+    """A first name followed by a word in small letters ("rue Jean jaurès"): in a
+    street's or a structure's name, what follows a first name is a surname, which
+    takes a capital; both engines can miss one (a serif "J", a worn "C")."""
+    names = lexicon.first_names()
+    return any(names.get(fold(first), COMMON_FIRST + 1) <= COMMON_FIRST and word not in _JOINING
+               for first, word in _NAME_THEN_WORD.findall(text))
+
+
 def small_initial(text: str, fid: str, style: str) -> bool:
     """A name or a structure read with a small initial, or handwriting that starts with a
     letter whose capital is only a bigger small one ("conseillère" for "Conseillère")."""
@@ -402,7 +417,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     An address without a postcode ("6 313 0 Royat": a split one is repaired, and
     so unsure), or with one of another region than its commune's ("93000
     Moulins"); a stroke inside a word ("SECRETA/RE", "Ma|rie"); a token of no
-    letter or digit ("] avenue Victor Hugo").
+    letter or digit ("] avenue Victor Hugo"); a first name then a word in small
+    letters ("chemin Jean jaurès").
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -417,7 +433,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
                 and (not validate.postcode_and_commune(value)[0]
                      or postcodes.address_fits(value) is False))
             or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value)))
-            or (ev.kind in (FieldKind.TEXT, FieldKind.ADDRESS) and bool(JUNK_TOKEN.search(value))))
+            or (ev.kind in (FieldKind.TEXT, FieldKind.ADDRESS) and bool(JUNK_TOKEN.search(value)))
+            or (ev.words and surname_in_small_letters(value)))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

@@ -220,7 +220,9 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     if best.source != TESS and best.raw != ev.raw(TESS):
         repairs.append(f"suggested from the second engine's reading {best.raw!r}")
     value = checked.value
+    other = next((c.checked.value for c in cands if c is not best), "")
     if f.kind == FieldKind.EMAIL and reasons:
+        value = suggest.likelier_mail(value, other, repairs)
         value = suggest.at_sign(value, repairs)  # "perrin.fredericQwanadoo.fr"
     if f.kind == FieldKind.EMAIL and value:
         # A few letters off the names on the form ("marcelebecker" beside Marcelle
@@ -232,7 +234,6 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
                 reasons.append(Reason.LOW_CONFIDENCE)
     if reasons:
         # Only for a reviewer to confirm: what is put right here is never accepted.
-        other = next((c.checked.value for c in cands if c is not best), "")
         value = suggest.prefill(ev, value, repairs, style, other, best.source)
     return FieldResult(
         field=f.id,

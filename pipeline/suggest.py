@@ -41,6 +41,7 @@ from pipeline.trust.evidence import (
     TextEvidence,
     canonical,
     mostly_capitals,
+    small_surnames,
 )
 from pipeline.trust.lexicon import fold
 
@@ -167,8 +168,13 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
         repairs.append(f"suggestion: the house number '{m.group(1)}' read as 1")
         value = "1" + value[m.end(1):]
     value = without_junk(value, repairs)
+    if ev.words and len(value) == 1:
+        repairs.append(f"suggestion: '{value}' alone is no word (a speck)")
+        return ""
     value = combine(ev.field, value, other, repairs, caps=hand and mostly_capitals(value),
                     accents=chosen != TESS)
+    if ev.words:
+        value = capitalised_surnames(value, repairs)
     if ev.kind == FieldKind.ADDRESS:
         if hand:
             value = postcode_suggestion(ev, value, repairs)
@@ -187,6 +193,15 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]{3,}")  # "R10m", "B4"; not "1er", "2A", "3e"
 # A word as written: letters, joined by hyphens or apostrophes, a comma or period after
 _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[,.]?")
+
+
+def capitalised_surnames(value: str, repairs: list[str]) -> str:
+    """A surname read in small letters after a first name, with its capital ("Jean Jaurès")."""
+    for m in reversed(small_surnames(value)):
+        word = m.group(2)
+        repairs.append(f"suggestion: {word} -> {word.capitalize()} (a name, after {m.group(1)})")
+        value = value[:m.start(2)] + word.capitalize() + value[m.end(2):]
+    return value
 
 
 def without_junk(value: str, repairs: list[str]) -> str:
@@ -293,6 +308,29 @@ def fitting_postcode(value: str, repairs: list[str]) -> str:
     return value[:at] + likely + value[at + len(code):]
 
 
+def likelier_mail(value: str, other: str, repairs: list[str]) -> str:
+    """Of the two engines' e-mails, the one the other's slips explain: a "." or "-"
+    between names (or initials) that only one read (a lost one is far commoner
+    than an invented one), or a domain only one read as known words
+    ("yille-thiers" / "ville-thiers")."""
+    if not other or other == value or "@" not in other:
+        return value
+    local, _, domain = value.rpartition("@")
+    o_local, _, o_domain = other.rpartition("@")
+    bare = str.maketrans("", "", ".-_")
+    pieces = re.split(r"[.\-_]", o_local)
+    if (domain == o_domain and local.translate(bare) == o_local.translate(bare)
+            and len(o_local) > len(local)
+            and all(len(p) == 1 or p.isdigit() or _known_name(p, KNOWN_NAME) for p in pieces)):
+        repairs.append(f"suggestion: {other} (a separator only the other engine read)")
+        return other
+    if (local == o_local and not spelling.domain_of_words(value)
+            and spelling.domain_of_words(other)):
+        repairs.append(f"suggestion: {other} (its domain is made of known words)")
+        return other
+    return value
+
+
 # What an "@" is read as, between an address's name and its domain
 _AT_LOOKALIKES = "Q8&GP©®"
 
@@ -323,8 +361,14 @@ def _mail_slugs(name: str) -> set[str]:
     return {slug, slug.replace("-", "")} if slug else set()
 
 
-def _known_name(word: str) -> bool:
-    return max(lexicon.first_name_score(word), lexicon.surname_score(word)) > 0
+# A name part of an address this common (lexicon score) is taken as written, whatever
+# the names on the form ("jouis" is 0.31: rather "louis" misread)
+KNOWN_NAME = 0.4
+
+
+def _known_name(word: str, common: float = 0.0) -> bool:
+    score = max(lexicon.first_name_score(word), lexicon.surname_score(word))
+    return score >= common if common else score > 0
 
 
 def mail_name_suggestion(value: str, names: Sequence[str], repairs: list[str]) -> str:
@@ -341,9 +385,10 @@ def mail_name_suggestion(value: str, names: Sequence[str], repairs: list[str]) -
     local, at, domain = value.lower().rpartition("@")
     m = re.fullmatch(r"(.*?)(\d*)", local)
     head, digits = (m.group(1), m.group(2)) if m else (local, "")
-    known = [n for n in names if n and _known_name(n)]
+    known = [n for n in names if n and _known_name(n)]  # the form's names: any known one
     pieces = [p for p in re.split(r"[^a-z]+", head) if p]
-    if not at or not head or len(known) < 2 or (pieces and all(map(_known_name, pieces))):
+    common = [_known_name(p, KNOWN_NAME) for p in pieces]
+    if not at or not head or len(known) < 2 or (pieces and all(common)):
         return value
     shapes: set[str] = set()
     for x, y in ((known[0], known[1]), (known[1], known[0])):

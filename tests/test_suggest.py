@@ -6,8 +6,10 @@ import pytest
 
 from pipeline.suggest import (
     at_sign,
+    capitalised_surnames,
     combine,
     fitting_postcode,
+    likelier_mail,
     mail_name_suggestion,
     suggest,
     without_junk,
@@ -164,3 +166,38 @@ def test_specks_read_as_characters_are_left_out() -> None:
         "114 place de la Mairie, 43400 Le Chambon-sur-Lignon")
     kept = "Syndicat mixte (SMAT) - Pays d'Auge & Bocage / 2"
     assert without_junk(kept, []) == kept
+
+
+@pytest.mark.parametrize(
+    "chosen, other, meant",
+    [
+        # a separator between names only one engine read: lost far more often than invented
+        ("weberroger@laposte.net", "weber.roger@laposte.net", "weber.roger@laposte.net"),
+        ("mleduc@cc-ambert.fr", "m.leduc@cc-ambert.fr", "m.leduc@cc-ambert.fr"),
+        # ... but not a dot that splits no names, nor one at the end
+        ("marine.prevost@wanadoo.fr", "marine.prevo.st@wanadoo.fr", "marine.prevost@wanadoo.fr"),
+        ("remycousin@gmail.com", "remycousin.@gmail.com", "remycousin@gmail.com"),
+        # a domain only one engine read as known words
+        ("d.dumas@yille-thiers.fr", "d.dumas@ville-thiers.fr", "d.dumas@ville-thiers.fr"),
+        ("d.dumas@ville-thiers.fr", "d.dumas@yille-thiers.fr", "d.dumas@ville-thiers.fr"),
+    ],
+)
+def test_of_two_readings_of_an_email_the_one_the_others_slip_explains(chosen: str, other: str,
+                                                                       meant: str) -> None:
+    assert likelier_mail(chosen, other, []) == meant
+
+
+def test_a_rare_name_a_letter_off_the_forms_names_is_suggested_as_them() -> None:
+    # "jouis" is somebody's surname, but a rare one: not a reason to keep it
+    assert mail_name_suggestion("jouis-martineau@cc-ambert.fr", ["Martineau", "Louis"],
+                                []) == "louis-martineau@cc-ambert.fr"
+    assert mail_name_suggestion("louis-martin@cc-ambert.fr", ["Martineau", "Louis"],
+                                []) == "louis-martin@cc-ambert.fr"
+
+
+def test_a_surname_read_in_small_letters_gets_its_capital() -> None:
+    notes: list[str] = []
+    assert capitalised_surnames("3 chemin Jean jaurès, 63720 Ennezat", notes) == (
+        "3 chemin Jean Jaurès, 63720 Ennezat")
+    assert notes
+    assert capitalised_surnames("Maire adjoint", []) == "Maire adjoint"

@@ -580,3 +580,9 @@ def test_a_surname_read_in_small_letters_after_a_first_name_is_never_accepted() 
     # a rare first name that is also a word is not taken for one
     assert _decide("fonction", FieldKind.TEXT, "Maire adjoint", "Maire adjoint",
                    words=True).status == Status.ACCEPTED
+
+
+def test_a_lone_letter_and_specks_are_suggested_as_nothing_written() -> None:
+    r = _decide("fonction", FieldKind.TEXT, "r …", "", words=True)
+    assert r.status == Status.REVIEW and r.value == ""
+    assert r.raw == "r …"  # what was read stays visible to the reviewer

@@ -232,13 +232,15 @@ _JOINING = frozenset({"des", "les", "sur", "aux", "sous", "lès", "lez", "et"})
 COMMON_FIRST = 1000  # a first name this common (by rank) is a first name ("Maire" is 11,112th)
 
 
-def surname_in_small_letters(text: str) -> bool:
-    """A first name followed by a word in small letters ("rue Jean jaurès"): in a
+def small_surnames(text: str) -> list[re.Match[str]]:
+    """Each first name followed by a word in small letters ("rue Jean jaurès"): in a
     street's or a structure's name, what follows a first name is a surname, which
-    takes a capital; both engines can miss one (a serif "J", a worn "C")."""
+    takes a capital; both engines can miss one (a serif "J", a worn "C").
+    The word is the match's group 2."""
     names = lexicon.first_names()
-    return any(names.get(fold(first), COMMON_FIRST + 1) <= COMMON_FIRST and word not in _JOINING
-               for first, word in _NAME_THEN_WORD.findall(text))
+    return [m for m in _NAME_THEN_WORD.finditer(text)
+            if names.get(fold(m.group(1)), COMMON_FIRST + 1) <= COMMON_FIRST
+            and m.group(2) not in _JOINING]
 
 
 def small_initial(text: str, fid: str, style: str) -> bool:
@@ -434,7 +436,7 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
                      or postcodes.address_fits(value) is False))
             or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value)))
             or (ev.kind in (FieldKind.TEXT, FieldKind.ADDRESS) and bool(JUNK_TOKEN.search(value)))
-            or (ev.words and surname_in_small_letters(value)))
+            or (ev.words and bool(small_surnames(value))))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

@@ -88,6 +88,9 @@ class TextReading:
     text: str
     confidence: float  # 0..1
     engine: str = "tesseract"
+    # each character read, its left and right edge and its height (px), when asked
+    # for: where a "." lost on a printed dot left its gap
+    boxes: tuple[tuple[str, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

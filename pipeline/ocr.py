@@ -52,8 +52,10 @@ def tessdata_dir() -> str:
 class OcrEngine(Protocol):
     name: str
 
-    def read_line(self, img: np.ndarray, whitelist: str | None = None) -> TextReading:
-        """Read one line of text from a grey image (dark ink on white)."""
+    def read_line(self, img: np.ndarray, whitelist: str | None = None,
+                  boxes: bool = False) -> TextReading:
+        """Read one line of text from a grey image (dark ink on white); with `boxes`,
+        each character's place too, where the engine can tell."""
         ...
 
 
@@ -91,7 +93,8 @@ class TesserocrEngine:
         self._api.SetVariable("tessedit_do_invert", "0")
         self._whitelist: str | None = None
 
-    def read_line(self, img: np.ndarray, whitelist: str | None = None) -> TextReading:
+    def read_line(self, img: np.ndarray, whitelist: str | None = None,
+                  boxes: bool = False) -> TextReading:
         api = self._api
         if whitelist != self._whitelist:
             api.SetVariable("tessedit_char_whitelist", whitelist or "")
@@ -102,7 +105,22 @@ class TesserocrEngine:
         api.SetSourceResolution(300)
         text = _clean_text(api.GetUTF8Text())
         conf = line_confidence(api.MapWordConfidences()) if text else 0.0
-        return TextReading(text, conf, self.name)
+        return TextReading(text, conf, self.name, self._boxes() if boxes and text else ())
+
+    def _boxes(self) -> tuple[tuple[str, int, int, int], ...]:
+        out = []
+        it = self._api.GetIterator()
+        level = self._t.RIL.SYMBOL
+        while it is not None:
+            try:
+                ch, box = it.GetUTF8Text(level), it.BoundingBox(level)
+            except RuntimeError:  # a blob with no text
+                ch, box = "", None
+            if ch and box:
+                out.append((ch, box[0], box[2], box[3] - box[1]))
+            if not it.Next(level):
+                break
+        return tuple(out)
 
     def close(self) -> None:
         self._api.End()
@@ -120,7 +138,8 @@ class PytesseractEngine:
         self._psm = psm
         self._dir = tessdata_dir()
 
-    def read_line(self, img: np.ndarray, whitelist: str | None = None) -> TextReading:
+    def read_line(self, img: np.ndarray, whitelist: str | None = None,
+                  boxes: bool = False) -> TextReading:
         cfg = f"--psm {self._psm} --oem 1 --tessdata-dir {self._dir} -c tessedit_do_invert=0"
         if whitelist:
             cfg += f" -c tessedit_char_whitelist={whitelist.replace(' ', '')}"

@@ -125,14 +125,15 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         first, other = c.clean, c.alt
         if c.alt is not None and f.kind != FieldKind.EMAIL:
             first, other = c.alt, c.clean
-        reading = engine.read_line(first, whitelist)
+        mail = f.kind == FieldKind.EMAIL
+        reading = engine.read_line(first, whitelist, boxes=mail)
         used = first
         # (An e-mail's first crop keeps the fused dots: there a low confidence is
         # as likely the dots as writing Tesseract cannot read.)
         floor = 0.0 if f.kind == FieldKind.EMAIL else ALT_TRY_ABOVE
         if other is not None and floor <= reading.confidence < ALT_TRY_BELOW:
             # Unsure: read the other crop too and keep whichever Tesseract is surer of.
-            retry = engine.read_line(other, whitelist)
+            retry = engine.read_line(other, whitelist, boxes=mail)
             if retry.confidence > reading.confidence:
                 reading, used = retry, other
         # The second engine reads the same crop, except in an e-mail: there it
@@ -141,6 +142,7 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         ev.crops[-1] = c.alt if f.kind == FieldKind.EMAIL and c.alt is not None else used
         ev.t_lines.append(reading.text)
         ev.t_confs.append(reading.confidence)
+        ev.boxes = reading.boxes
     return ev
 
 
@@ -228,6 +230,9 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
         # A few letters off the names on the form ("marcelebecker" beside Marcelle
         # Becker): a misreading both engines can share, typed as well as by hand.
         named = suggest.mail_name_suggestion(value, names, repairs)
+        if style == "typed":
+            # and typed, a "." between the names lost with the printed dot under it
+            named = suggest.dot_in_gap(named, ev.boxes, names, repairs)
         if named != value:
             value = named
             if not reasons:

@@ -8,6 +8,7 @@ from pipeline.suggest import (
     at_sign,
     capitalised_surnames,
     combine,
+    dot_in_gap,
     fitting_postcode,
     likelier_mail,
     mail_name_suggestion,
@@ -193,6 +194,9 @@ def test_a_rare_name_a_letter_off_the_forms_names_is_suggested_as_them() -> None
                                 []) == "louis-martineau@cc-ambert.fr"
     assert mail_name_suggestion("louis-martin@cc-ambert.fr", ["Martineau", "Louis"],
                                 []) == "louis-martin@cc-ambert.fr"
+    # an initial and a usual surname are an address's own, whatever the names read
+    assert mail_name_suggestion("a.weiss@puy-de-dome.fr", ["West", "Anne"],
+                                []) == "a.weiss@puy-de-dome.fr"
 
 
 def test_a_surname_read_in_small_letters_gets_its_capital() -> None:
@@ -201,3 +205,40 @@ def test_a_surname_read_in_small_letters_gets_its_capital() -> None:
         "3 chemin Jean Jaurès, 63720 Ennezat")
     assert notes
     assert capitalised_surnames("Maire adjoint", []) == "Maire adjoint"
+
+
+def _boxes(text: str, gap_after: dict[int, int]) -> tuple[tuple[str, int, int, int], ...]:
+    """Typed characters 20 px wide, 3 px apart, with wider gaps where asked."""
+    out, x = [], 0
+    for i, ch in enumerate(text):
+        out.append((ch, x, x + 20, 30))
+        x += 23 + gap_after.get(i, 0)
+    return tuple(out)
+
+
+def test_a_dot_lost_with_the_printed_dot_under_it_is_found_by_its_gap() -> None:
+    names = ["Renaud", "Véronique"]
+    read = "veroniquerenaud@ville-brioude.fr"
+    notes: list[str] = []
+    gapped = _boxes(read, {8: 16})  # after "veronique"
+    assert dot_in_gap(read, gapped, names, notes) == "veronique.renaud@ville-brioude.fr"
+    assert notes
+    # glued names, evenly spaced, stay glued; so does a gap elsewhere than between names
+    assert dot_in_gap(read, _boxes(read, {}), names, []) == read
+    assert dot_in_gap(read, _boxes(read, {4: 16}), names, []) == read
+
+
+def test_tesseract_says_where_each_character_of_an_email_lies(engine) -> None:
+    import cv2
+    import numpy as np
+
+    img = np.full((70, 640), 255, np.uint8)
+    cv2.putText(img, "jean dupont@orange.fr", (10, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    r = engine.read_line(img, boxes=True)
+    assert "".join(c for c, *_ in r.boxes) == r.text.replace(" ", "")
+    lefts = [x for _, x, _, _ in r.boxes]
+    assert lefts == sorted(lefts) and all(h > 10 for *_, h in r.boxes)
+    # the space between "jean" and "dupont" is the widest gap
+    gaps = [b[1] - a[2] for a, b in zip(r.boxes, r.boxes[1:], strict=False)]
+    assert gaps.index(max(gaps)) == 3
+    assert engine.read_line(img).boxes == ()  # not asked: not computed

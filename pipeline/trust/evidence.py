@@ -61,6 +61,7 @@ class TextEvidence:
     wobble: list[Wobble] = field(default_factory=list)  # per line: baseline_wobble, if measurable
     alone: bool = False  # Tesseract was sure enough of typed text: no second reading
     crops: list = field(default_factory=list)  # cleaned line images, for the second engine
+    boxes: tuple = ()  # an e-mail's characters as Tesseract placed them (TextReading.boxes)
 
     @property
     def ran_second(self) -> bool:

@@ -226,6 +226,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     if f.kind == FieldKind.EMAIL and reasons:
         value = suggest.likelier_mail(value, other, repairs)
         value = suggest.at_sign(value, repairs)  # "perrin.fredericQwanadoo.fr"
+        value = suggest.usual_ending(value, repairs)  # "cc-saint-flour.fk"
     if f.kind == FieldKind.EMAIL and value:
         # A few letters off the names on the form ("marcelebecker" beside Marcelle
         # Becker): a misreading both engines can share, typed as well as by hand.

@@ -177,6 +177,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.words:
         value = capitalised_surnames(value, repairs)
     if ev.kind == FieldKind.ADDRESS:
+        value = street_type(value, repairs)
         if hand:
             value = postcode_suggestion(ev, value, repairs)
         value = fitting_postcode(value, repairs)
@@ -194,6 +195,36 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]{3,}")  # "R10m", "B4"; not "1er", "2A", "3e"
 # A word as written: letters, joined by hyphens or apostrophes, a comma or period after
 _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[,.]?")
+
+
+# How a French street address names its way, after the house number
+STREET_TYPES = ("rue", "avenue", "boulevard", "place", "chemin", "allée", "impasse", "route",
+                "quai", "cours", "square", "passage", "faubourg", "résidence", "hameau",
+                "lotissement", "sentier", "montée", "promenade", "esplanade", "voie")
+# ... and as it is shortened ("Rte de Lyon" is no misread "Rue")
+STREET_ABBREVIATIONS = ("bd", "av", "pl", "ch", "che", "rte", "imp", "all", "sq", "fg", "res",
+                        "crs", "lot", "ham", "pas", "qu", "mte", "prom", "esp", "sen")
+# the house number and its "bis", "ter", "B" ... then the word naming the way
+_WAY = re.compile(r"^\s*(?:\d+\s*(?:bis|ter|quater|[A-Da-d])?\b[\s,]*)?([^\W\d_]+)", re.IGNORECASE)
+
+
+def street_type(value: str, repairs: list[str]) -> str:
+    """An address whose way is named by a word a letter (two in a long one) off one
+    street type and is none ("PLAGE DE LA MAIRIE", "AVEMCE"): the street type."""
+    m = _WAY.match(value)
+    if not m:
+        return value
+    word = m.group(1)
+    key = fold(word).lower()
+    if key in {fold(t) for t in STREET_TYPES} or key in STREET_ABBREVIATIONS:
+        return value
+    near = [t for t in STREET_TYPES
+            if Levenshtein.distance(key, fold(t)) <= (2 if len(key) >= 6 else 1)]
+    if len(near) != 1 or len(key) < 3:
+        return value
+    found = _as_written(near[0], word, accents=bool(_ACCENTED.search(value)))
+    repairs.append(f"suggestion: {word} -> {found} (a street type)")
+    return value[:m.start(1)] + found + value[m.end(1):]
 
 
 def capitalised_surnames(value: str, repairs: list[str]) -> str:
@@ -332,29 +363,69 @@ def likelier_mail(value: str, other: str, repairs: list[str]) -> str:
     return value
 
 
-# What an "@" is read as, between an address's name and its domain
-_AT_LOOKALIKES = "Q8&GP©®"
+# What an "@" is read as, between an address's name and its domain; in block
+# capitals an "O" too (in small letters an "o" is far too common to guess from)
+_AT_LOOKALIKES = validate.AT_LOOKALIKES + "GP"
+_AT_IN_CAPITALS = "O0"
+
+
+def _known_domain(domain: str) -> int:
+    """2 for a mailbox provider, 1 for a domain of known words, 0 otherwise."""
+    if domain in spelling.WEBMAIL:
+        return 2
+    labels = re.split(r"[.\-]", domain.rpartition(".")[0])
+    return int(max(map(len, labels)) >= 4 and spelling.domain_of_words("@" + domain))
+
+
+def _with_dot(domain: str) -> str:
+    """"yahoofr" -> "yahoo.fr": the "." before a usual ending, lost."""
+    if "." in domain:
+        return domain
+    return next((f"{domain[:-len(e)]}.{e}" for e in validate.COMMON_ENDINGS
+                 if domain.endswith(e) and len(domain) > len(e) + 2), domain)
+
+
+def usual_ending(value: str, repairs: list[str]) -> str:
+    """An e-mail ending a letter off one usual ending, and on none ("cc-saint-flour.fk",
+    "gmail.con"): on a French form, the usual one is meant."""
+    head, dot, ending = value.rpartition(".")
+    if not dot or "@" not in head or ending in validate.COMMON_ENDINGS:
+        return value
+    near = [e for e in ("fr", "com", "net", "org") if len(e) == len(ending)
+            and Levenshtein.distance(e, ending) == 1]
+    if len(near) != 1:
+        return value
+    repairs.append(f"suggestion: '.{ending}' read for '.{near[0]}'")
+    return f"{head}.{near[0]}"
 
 
 def at_sign(value: str, repairs: list[str]) -> str:
-    """An e-mail whose "@" was read as a look-alike ("perrin.fredericQwanadoo.fr") or twice."""
+    """An e-mail whose "@" was read as a look-alike ("perrin.fredericQwanadoo.fr",
+    "FRANCKDUPONTOYAHOOFR"), twice, or not at all before a mailbox provider
+    ("REYAORANGE.FR"): where exactly one reading puts a known domain after it."""
     if "@@" in value:
         repairs.append("suggestion: '@@' read as one '@'")
         return re.sub("@+", "@", value)
     if "@" in value:
         return value
-    found = []
+    lookalikes = _AT_LOOKALIKES + (_AT_IN_CAPITALS if mostly_capitals(value) else "")
+    found: dict[str, tuple[int, int]] = {}  # address: (known domain, "@" misread not lost)
     for i, c in enumerate(value):
-        domain = value[i + 1:].lower()
-        if c in _AT_LOOKALIKES and i and "." in domain and (
-                domain in spelling.WEBMAIL or spelling.domain_of_words("@" + domain)):
-            found.append(i)
-    if len(found) != 1:
+        if i >= 2 and c in lookalikes:
+            domain = _with_dot(value[i + 1:].lower())
+            if known := _known_domain(domain):
+                found[f"{value[:i].lower()}@{domain}"] = (known, 1)
+    text = value.lower()
+    for provider in spelling.WEBMAIL:  # the "@" not read at all
+        for end in (provider, provider.replace(".", "")):
+            if text.endswith(end) and len(text) - len(end) >= 2:
+                found.setdefault(f"{text[:-len(end)]}@{provider}", (2, 0))
+    best = max(found.values(), default=(0, 0))
+    top = [m for m, k in found.items() if k == best]
+    if len(top) != 1:
         return value
-    (i,) = found
-    repairs.append(f"suggestion: '{value[i]}' read as '@'")
-    return (value[:i] + "@" + value[i + 1:]).lower()
-
+    repairs.append(f"suggestion: the '@' put back ({top[0]})")
+    return top[0]
 
 def _mail_slugs(name: str) -> set[str]:
     """A name as an address writes it: 'Jean-François' -> 'jean-francois', 'jeanfrancois'."""
@@ -388,7 +459,8 @@ def mail_name_suggestion(value: str, names: Sequence[str], repairs: list[str]) -
     head, digits = (m.group(1), m.group(2)) if m else (local, "")
     known = [n for n in names if n and _known_name(n)]  # the form's names: any known one
     pieces = [p for p in re.split(r"[^a-z]+", head) if p]
-    common = [len(p) == 1 or _known_name(p, KNOWN_NAME) for p in pieces]  # initials too
+    initials = {fold(n)[:1] for n in known}
+    common = [p in initials if len(p) == 1 else _known_name(p, KNOWN_NAME) for p in pieces]
     if not at or not head or len(known) < 2 or (pieces and all(common)):
         return value
     shapes: set[str] = set()

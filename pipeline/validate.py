@@ -130,7 +130,7 @@ def _suffixes() -> PublicSuffixList:
 
 _ONE_GAP = re.compile(r"^[\w-]+ [\w-]+$")
 # What a lost or misread '@' leaves: a letter that looks like it, in its place.
-_AT_LOOKALIKES = "q©®&Qw8"
+AT_LOOKALIKES = "q©®&Qw8"  # what an "@" is read as
 
 
 # Endings a lost '.' is put back before: the ones French addresses use. Not any real
@@ -153,7 +153,7 @@ def _lost_at(address: str) -> str | None:
     """The one place where an '@' read as a look-alike makes a valid address, if only one."""
     found = []
     for i, c in enumerate(address):
-        if c in _AT_LOOKALIKES:
+        if c in AT_LOOKALIKES:
             candidate = f"{address[:i]}@{address[i + 1:]}"
             try:
                 found.append(_normal_email(candidate))
@@ -217,7 +217,7 @@ def check_email(raw: str) -> Checked:
     if "@" not in candidate and (found := _lost_at(candidate)):
         return Checked(found, ok=True, sure=False,
                        repairs=(*repairs, "read a look-alike of '@' as '@'"))
-    if "@" in candidate and (found := _lost_suffix_dot(candidate)):
+    if "@" in candidate and (found := _lost_suffix_dot(candidate.lower())):  # "ORANGEFR" too
         try:
             value = _normal_email(found)
         except EmailNotValidError:

@@ -13,6 +13,7 @@ from pipeline.suggest import (
     likelier_mail,
     mail_name_suggestion,
     suggest,
+    usual_ending,
     without_junk,
 )
 from pipeline.trust import postcodes
@@ -147,10 +148,27 @@ def test_a_postcode_outside_its_communes_region_is_read_again() -> None:
         ("jerome-legrosPhauteloire.cci.fr", "jerome-legros@hauteloire.cci.fr"),
         ("paul.dupont@orange.fr", "paul.dupont@orange.fr"),
         ("paulGdupontQxyzw.fr", "paulGdupontQxyzw.fr"),  # no domain of known words: left alone
+        # block capitals: an "O" for the "@", the "." before "fr" lost too
+        ("FRANCKDUPONTOYAHOOFR", "franckdupont@yahoo.fr"),
+        # no "@" read at all, before a mailbox provider (not "reya@range.fr")
+        ("REYAORANGE.FR", "reya@orange.fr"),
+        # a domain that is a short word is no evidence ("...hatli@non.fr")
+        ("RENE.HENRYOCC-HATLIGNON.FR", "RENE.HENRYOCC-HATLIGNON.FR"),
     ],
 )
 def test_an_at_sign_read_as_a_letter_is_put_back(read: str, meant: str) -> None:
     assert at_sign(read, []) == meant
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [("a.roux@cc-saint-flour.fk", "a.roux@cc-saint-flour.fr"),
+     ("a.roux@gmail.con", "a.roux@gmail.com"),
+     ("a.roux@uni-heidelberg.de", "a.roux@uni-heidelberg.de"),  # a real ending, kept
+     ("a.roux@x.be", "a.roux@x.be")],
+)
+def test_an_ending_a_letter_off_a_usual_one_is_read_as_it(read: str, meant: str) -> None:
+    assert usual_ending(read, []) == meant
 
 
 def test_digits_after_the_name_read_as_letters_become_digits_again() -> None:

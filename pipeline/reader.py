@@ -14,7 +14,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline import locate, marks, preprocess, suggest, validate
+from pipeline import locate, mailsuggest, marks, preprocess, suggest, validate
 from pipeline.imaging import baseline_wobble
 from pipeline.models import (
     FieldResult,
@@ -224,16 +224,16 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     value = checked.value
     other = next((c.checked.value for c in cands if c is not best), "")
     if f.kind == FieldKind.EMAIL and reasons:
-        value = suggest.likelier_mail(value, other, repairs)
-        value = suggest.at_sign(value, repairs)  # "perrin.fredericQwanadoo.fr"
-        value = suggest.usual_ending(value, repairs)  # "cc-saint-flour.fk"
+        value = mailsuggest.likelier_mail(value, other, repairs)
+        value = mailsuggest.at_sign(value, repairs)  # "perrin.fredericQwanadoo.fr"
+        value = mailsuggest.usual_ending(value, repairs)  # "cc-saint-flour.fk"
     if f.kind == FieldKind.EMAIL and value:
         # A few letters off the names on the form ("marcelebecker" beside Marcelle
         # Becker): a misreading both engines can share, typed as well as by hand.
-        named = suggest.mail_name_suggestion(value, names, repairs)
+        named = mailsuggest.mail_name_suggestion(value, names, repairs)
         if style == "typed":
             # and typed, a "." between the names lost with the printed dot under it
-            named = suggest.dot_in_gap(named, ev.boxes, names, repairs)
+            named = mailsuggest.dot_in_gap(named, ev.boxes, names, repairs)
         if named != value:
             value = named
             if not reasons:
@@ -317,8 +317,8 @@ def warm_up(template: Template) -> None:
                               words=bool(f.ocr and f.ocr.hint == "words"))
             for c in candidates(ev, {"nom": "Dupont", "prenom": "Xavier"}, {}, 1.0, style):
                 model.probability(f.id, c.source, c.x)
-            value = suggest.at_sign(text, []) if f.kind == FieldKind.EMAIL else text
-            value = suggest.mail_name_suggestion(value, ["Xavier", "Dupont"], [])
+            value = mailsuggest.at_sign(text, []) if f.kind == FieldKind.EMAIL else text
+            value = mailsuggest.mail_name_suggestion(value, ["Xavier", "Dupont"], [])
             suggest.prefill(ev, value, [], style, text.upper())
 
 

@@ -3,7 +3,7 @@
 Typed or handwritten, where the two engines read a word differently and only
 one of their words is known, that one is taken ("missipoo" / "mission"); a
 postcode whose department is not where its commune lies is read again
-("93000 Moulins" -> "03000"); an e-mail's "@" read as a letter is put back.
+("93000 Moulins" -> "03000"). (E-mails: `mailsuggest`.)
 
 Tesseract reads handwriting letter by letter and slips ("MAIKIE DE LEZOIX").
 Most words of a structure, a job title or an address are dictionary words or
@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from difflib import SequenceMatcher
 from functools import cache
 
-import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -52,7 +50,6 @@ _WORD = re.compile(r"(?<![^\s\-'(])[^\W\d_]{3,}(?![^\s\-'),.])")
 VOCABULARY = {"structure": "words", "fonction": "words", "adresse": "words",
               "prenom": "first"}
 _ACCENTED = re.compile(r"[À-ÖØ-öø-ÿœŒ]")
-MAIL_NAME_EDITS = 3  # letters an e-mail's name part may be off the names' spelling
 
 
 def max_edits(length: int, names: bool) -> int:
@@ -154,8 +151,8 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
             other: str = "", chosen: str = TESS) -> str:
     """A field in review: the value to pre-fill, with notes added to `repairs`.
 
-    `other` is the checked reading of the engine not `chosen`, if it ran. (An e-mail's "@"
-    and name part are put right by the reader: see `at_sign`, `mail_name_suggestion`.)
+    `other` is the checked reading of the engine not `chosen`, if it ran. (An e-mail
+    is the reader's, with `mailsuggest`.)
     """
     hand = style == "hand"
     if value and not any(c.isalnum() for c in value):
@@ -190,7 +187,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
 # An address starting with a stroke before a word: a house number 1 ("] avenue Victor Hugo")
 _ONE_AS_STROKE = re.compile(r"([\]\[|!])\s+(?=[^\W\d_])")
 # What a digit is misread as, in a word that stands for a number ("SO" for "50")
-_AS_DIGIT = str.maketrans("OoQDIlSsBZzGgb", "00001155822996")
+AS_DIGIT = str.maketrans("OoQDIlSsBZzGgb", "00001155822996")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]{3,}")  # "R10m", "B4"; not "1er", "2A", "3e"
 # A word as written: letters, joined by hyphens or apostrophes, a comma or period after
@@ -275,7 +272,7 @@ def _pick(mine: str, theirs: str, fid: str, caps: bool, accents: bool) -> str | 
     if accents and fold(mine, case=False) == fold(theirs, case=False):
         restored = _accents_from(theirs, mine)
         return restored if restored != mine else None
-    if theirs.isdigit() and not mine.isdigit() and mine.translate(_AS_DIGIT) == theirs:
+    if theirs.isdigit() and not mine.isdigit() and mine.translate(AS_DIGIT) == theirs:
         return theirs  # "SO ter" / "50 ter"
     if (not _WORDLIKE.fullmatch(theirs) or _known_token(mine, fid) is not False
             or not _known_token(theirs, fid)):
@@ -338,186 +335,6 @@ def fitting_postcode(value: str, repairs: list[str]) -> str:
                    f"{postcodes.departments()[code[:2]].name})")
     at = value.rfind(code)
     return value[:at] + likely + value[at + len(code):]
-
-
-def likelier_mail(value: str, other: str, repairs: list[str]) -> str:
-    """Of the two engines' e-mails, the one the other's slips explain: a "." or "-"
-    between names (or initials) that only one read (a lost one is far commoner
-    than an invented one), or a domain only one read as known words
-    ("yille-thiers" / "ville-thiers")."""
-    if not other or other == value or "@" not in other:
-        return value
-    local, _, domain = value.rpartition("@")
-    o_local, _, o_domain = other.rpartition("@")
-    bare = str.maketrans("", "", ".-_")
-    pieces = re.split(r"[.\-_]", o_local)
-    if (domain == o_domain and local.translate(bare) == o_local.translate(bare)
-            and len(o_local) > len(local)
-            and all(len(p) == 1 or p.isdigit() or _known_name(p, KNOWN_NAME) for p in pieces)):
-        repairs.append(f"suggestion: {other} (a separator only the other engine read)")
-        return other
-    if (local == o_local and not spelling.domain_of_words(value)
-            and spelling.domain_of_words(other)):
-        repairs.append(f"suggestion: {other} (its domain is made of known words)")
-        return other
-    return value
-
-
-# What an "@" is read as, between an address's name and its domain; in block
-# capitals an "O" too (in small letters an "o" is far too common to guess from)
-_AT_LOOKALIKES = validate.AT_LOOKALIKES + "GP"
-_AT_IN_CAPITALS = "O0"
-
-
-def _known_domain(domain: str) -> int:
-    """2 for a mailbox provider, 1 for a domain of known words, 0 otherwise."""
-    if domain in spelling.WEBMAIL:
-        return 2
-    labels = re.split(r"[.\-]", domain.rpartition(".")[0])
-    return int(max(map(len, labels)) >= 4 and spelling.domain_of_words("@" + domain))
-
-
-def _with_dot(domain: str) -> str:
-    """"yahoofr" -> "yahoo.fr": the "." before a usual ending, lost."""
-    if "." in domain:
-        return domain
-    return next((f"{domain[:-len(e)]}.{e}" for e in validate.COMMON_ENDINGS
-                 if domain.endswith(e) and len(domain) > len(e) + 2), domain)
-
-
-def usual_ending(value: str, repairs: list[str]) -> str:
-    """An e-mail ending a letter off one usual ending, and on none ("cc-saint-flour.fk",
-    "gmail.con"): on a French form, the usual one is meant."""
-    head, dot, ending = value.rpartition(".")
-    if not dot or "@" not in head or ending in validate.COMMON_ENDINGS:
-        return value
-    near = [e for e in ("fr", "com", "net", "org") if len(e) == len(ending)
-            and Levenshtein.distance(e, ending) == 1]
-    if len(near) != 1:
-        return value
-    repairs.append(f"suggestion: '.{ending}' read for '.{near[0]}'")
-    return f"{head}.{near[0]}"
-
-
-def at_sign(value: str, repairs: list[str]) -> str:
-    """An e-mail whose "@" was read as a look-alike ("perrin.fredericQwanadoo.fr",
-    "FRANCKDUPONTOYAHOOFR"), twice, or not at all before a mailbox provider
-    ("REYAORANGE.FR"): where exactly one reading puts a known domain after it."""
-    if "@@" in value:
-        repairs.append("suggestion: '@@' read as one '@'")
-        return re.sub("@+", "@", value)
-    if "@" in value:
-        return value
-    lookalikes = _AT_LOOKALIKES + (_AT_IN_CAPITALS if mostly_capitals(value) else "")
-    found: dict[str, tuple[int, int]] = {}  # address: (known domain, "@" misread not lost)
-    for i, c in enumerate(value):
-        if i >= 2 and c in lookalikes:
-            domain = _with_dot(value[i + 1:].lower())
-            if known := _known_domain(domain):
-                found[f"{value[:i].lower()}@{domain}"] = (known, 1)
-    text = value.lower()
-    for provider in spelling.WEBMAIL:  # the "@" not read at all
-        for end in (provider, provider.replace(".", "")):
-            if text.endswith(end) and len(text) - len(end) >= 2:
-                found.setdefault(f"{text[:-len(end)]}@{provider}", (2, 0))
-    best = max(found.values(), default=(0, 0))
-    top = [m for m, k in found.items() if k == best]
-    if len(top) != 1:
-        return value
-    repairs.append(f"suggestion: the '@' put back ({top[0]})")
-    return top[0]
-
-def _mail_slugs(name: str) -> set[str]:
-    """A name as an address writes it: 'Jean-François' -> 'jean-francois', 'jeanfrancois'."""
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
-    return {slug, slug.replace("-", "")} if slug else set()
-
-
-# A name part of an address this common (lexicon score) is taken as written, whatever
-# the names on the form ("jouis" is 0.31: rather "louis" misread)
-KNOWN_NAME = 0.4
-
-
-def _known_name(word: str, common: float = 0.0) -> bool:
-    score = max(lexicon.first_name_score(word), lexicon.surname_score(word))
-    return score >= common if common else score > 0
-
-
-def mail_name_suggestion(value: str, names: Sequence[str], repairs: list[str]) -> str:
-    """An e-mail's name part as the names on the form write it.
-
-    Most addresses are built from the person's names ("helene.dupont",
-    "hdupont", "dupont.h", "helene.dupont63"), which are read far better than
-    the address itself (by hand, the second engine's names; typed, a doubled
-    letter both engines merge). Where the name part read is a few letters off
-    exactly one such spelling of names the lexicons know, and is not itself
-    made of known names, that spelling is suggested; digits after it and the
-    domain are left as read. The reader never accepts such an address.
-    """
-    local, at, domain = value.lower().rpartition("@")
-    m = re.fullmatch(r"(.*?)(\d*)", local)
-    head, digits = (m.group(1), m.group(2)) if m else (local, "")
-    known = [n for n in names if n and _known_name(n)]  # the form's names: any known one
-    pieces = [p for p in re.split(r"[^a-z]+", head) if p]
-    initials = {fold(n)[:1] for n in known}
-    common = [p in initials if len(p) == 1 else _known_name(p, KNOWN_NAME) for p in pieces]
-    if not at or not head or len(known) < 2 or (pieces and all(common)):
-        return value
-    shapes: set[str] = set()
-    for x, y in ((known[0], known[1]), (known[1], known[0])):
-        for a in _mail_slugs(x):
-            for b in _mail_slugs(y):
-                shapes |= {f"{a}{sep}{b}" for sep in (".", "", "-")}
-                shapes |= {f"{a[0]}{sep}{b}" for sep in (".", "")}
-                shapes |= {f"{b}{sep}{a[0]}" for sep in (".", "")}
-    scored = sorted((Levenshtein.distance(head, s), s) for s in shapes)
-    (d, best) = scored[0]
-    runner = scored[1][0] if len(scored) > 1 else None
-    if d == 0 or d > MAIL_NAME_EDITS or d > 0.4 * len(best) or runner == d:
-        return value
-    tail = head[len(best):] if head.startswith(best) else ""
-    if tail and tail.translate(_AS_DIGIT).isdigit():
-        # "corinne.brunetgo": the name right, and digits after it read as letters
-        digits = tail.translate(_AS_DIGIT) + digits
-        repairs.append(f"suggestion: '{tail}' after the name read as digits, {digits}")
-        return f"{best}{digits}@{domain}"
-    repairs.append(f"suggestion: name part read as '{best}', from the names on the form")
-    return f"{best}{digits}@{domain}"
-
-
-DOT_GAP = 4.0  # a gap this many times the typical one between typed characters ...
-DOT_GAP_HEIGHT = 0.12  # ... and this share of their height held a "."
-
-
-def dot_in_gap(value: str, boxes: Sequence[tuple[str, int, int, int]], names: Sequence[str],
-               repairs: list[str]) -> str:
-    """A typed e-mail whose name part is two names glued, read with a gap between
-    them where a "." stood: it lay on a printed dot and was cleaned away with it.
-
-    Glued names are common ("bernarddijoux"), so the gap decides: between typed
-    letters it is a few pixels; a "." and its spacing leave several times that.
-    On the fit sets' typed e-mails: 6 lost dots found of 6, none put into 30
-    glued addresses.
-    """
-    local, at, domain = value.partition("@")
-    chars = "".join(c for c, *_ in boxes)
-    if not at or "@" not in chars or chars[:chars.index("@")].lower() != local:
-        return value
-    if re.search(r"[^a-z0-9]", local) or len(names) < 2 or len(boxes) < 4:
-        return value
-    splits = {len(a) for x, y in ((names[0], names[1]), (names[1], names[0]))
-              for a in (*_mail_slugs(x), fold(x)[:1]) for b in _mail_slugs(y)
-              if a and local == a + b}
-    gaps = [boxes[i + 1][1] - boxes[i][2] for i in range(len(boxes) - 1)]
-    typical = max(1.0, float(np.median(gaps)))
-    height = float(np.median([h for *_, h in boxes]))
-    for k in sorted(splits):
-        g = gaps[k - 1]
-        if g >= DOT_GAP * typical and g >= DOT_GAP_HEIGHT * height:
-            repairs.append(f"suggestion: a '.' between '{local[:k]}' and '{local[k:]}', "
-                           "where a gap shows it was")
-            return f"{local[:k]}.{local[k:]}@{domain}"
-    return value
 
 
 def _phone_digits(text: str) -> str:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.suggest import (
+from pipeline.mailsuggest import (
     at_sign,
-    capitalised_surnames,
-    combine,
     dot_in_gap,
-    fitting_postcode,
     likelier_mail,
     mail_name_suggestion,
-    suggest,
     usual_ending,
+)
+from pipeline.suggest import (
+    capitalised_surnames,
+    combine,
+    fitting_postcode,
+    suggest,
     without_junk,
 )
 from pipeline.trust import postcodes

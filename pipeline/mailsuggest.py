@@ -28,18 +28,22 @@ MAIL_NAME_EDITS = 3  # letters an e-mail's name part may be off the names' spell
 
 def likelier_mail(value: str, other: str, repairs: list[str]) -> str:
     """Of the two engines' e-mails, the one the other's slips explain: a "." or "-"
-    between names (or initials) that only one read (a lost one is far commoner
-    than an invented one), or a domain only one read as known words
-    ("yille-thiers" / "ville-thiers")."""
+    that only one read, between names or initials, or a "-" between words of the
+    domain (a lost one is far commoner than an invented one), or a domain only one read
+    as known words ("yille-thiers" / "ville-thiers")."""
     if not other or other == value or "@" not in other:
         return value
     local, _, domain = value.rpartition("@")
     o_local, _, o_domain = other.rpartition("@")
     bare = str.maketrans("", "", ".-_")
-    pieces = re.split(r"[.\-_]", o_local)
-    if (domain == o_domain and local.translate(bare) == o_local.translate(bare)
-            and len(o_local) > len(local)
-            and all(len(p) == 1 or p.isdigit() or _known_name(p, KNOWN_NAME) for p in pieces)):
+    names_ok = local == o_local or all(
+        len(p) == 1 or p.isdigit() or _known_name(p, KNOWN_NAME)
+        for p in re.split(r"[.\-_]", o_local))
+    # in the domain, only a "-": a "." there makes another domain ("parcdes.volcans.fr")
+    domain_ok = domain == o_domain or (domain == o_domain.replace("-", "")
+                                       and spelling.domain_of_words(other))
+    if (value.translate(bare) == other.translate(bare) and len(other) > len(value)
+            and local.translate(bare) == o_local.translate(bare) and names_ok and domain_ok):
         repairs.append(f"suggestion: {other} (a separator only the other engine read)")
         return other
     if (local == o_local and not spelling.domain_of_words(value)

@@ -198,6 +198,9 @@ def test_specks_read_as_characters_are_left_out() -> None:
         # ... but not a dot that splits no names, nor one at the end
         ("marine.prevost@wanadoo.fr", "marine.prevo.st@wanadoo.fr", "marine.prevost@wanadoo.fr"),
         ("remycousin@gmail.com", "remycousin.@gmail.com", "remycousin@gmail.com"),
+        # a "-" between the domain's words, but no "." making another domain
+        ("g.bernard@villeriom.fr", "g.bernard@ville-riom.fr", "g.bernard@ville-riom.fr"),
+        ("a.roux@parcdesvolcans.fr", "a.roux@parcdes.volcans.fr", "a.roux@parcdesvolcans.fr"),
         # a domain only one engine read as known words
         ("d.dumas@yille-thiers.fr", "d.dumas@ville-thiers.fr", "d.dumas@ville-thiers.fr"),
         ("d.dumas@ville-thiers.fr", "d.dumas@yille-thiers.fr", "d.dumas@ville-thiers.fr"),

@@ -27,7 +27,7 @@ from pipeline.errors import ExitCode, FormscanError, InputError, MissingDependen
 from pipeline.ingest import Document
 from pipeline.models import PageImage, PageKind, PageRef, PageResult
 from pipeline.ocr import OcrEngine, make_engine
-from pipeline.reader import read_page
+from pipeline.reader import read_page, warm_up
 from pipeline.template import Template
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ def _internal_error(ref: PageRef, exc: BaseException) -> str:
 # --- the worker side ----------------------------------------------------------------
 
 _local = threading.local()  # a Dask worker may run several threads; an engine is not shared
+_warmed = False
 
 
 def _engine(name: str) -> OcrEngine:
@@ -93,9 +94,18 @@ def _engine(name: str) -> OcrEngine:
     return engines[name]
 
 
+def _warm(template: Template) -> None:
+    """What reading looks up, loaded before this worker process's first page (as `process` does)."""
+    global _warmed
+    if not _warmed:
+        warm_up(template)
+        _warmed = True
+
+
 def read_payload(payload: PagePayload, template: Template, engine_name: str) -> PageResult:
     """A worker's task: one page in, its result out; a failure becomes an error result."""
     try:
+        _warm(template)
         t0 = time.perf_counter()
         page = decode_page(payload)
         decode_s = time.perf_counter() - t0

@@ -69,10 +69,7 @@ def _known_domain(domain: str) -> int:
 
 def _with_dot(domain: str) -> str:
     """"yahoofr" -> "yahoo.fr": the "." before a usual ending, lost."""
-    if "." in domain:
-        return domain
-    return next((f"{domain[:-len(e)]}.{e}" for e in validate.COMMON_ENDINGS
-                 if domain.endswith(e) and len(domain) > len(e) + 2), domain)
+    return domain if "." in domain else (validate.ending_dot(domain) or domain)
 
 
 def usual_ending(value: str, repairs: list[str]) -> str:

@@ -37,12 +37,7 @@ from pipeline.trust.calibrate import (
     guess_style,
     load_model,
 )
-from pipeline.trust.evidence import (
-    TESS,
-    TextEvidence,
-    candidates,
-    page_context,
-)
+from pipeline.trust.evidence import TESS, TextEvidence, candidates, page_context
 from pipeline.trust.second import RapidRecogniser
 
 # A box field's confidence at or above which it is accepted without review. Text
@@ -106,8 +101,9 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
                  engine: OcrEngine) -> TextEvidence:
     """Clean and read every line of a text field with Tesseract; decide nothing yet."""
     ev = TextEvidence(f.id, f.kind, [], [], words=bool(f.ocr and f.ocr.hint == "words"))
+    mail = f.kind == FieldKind.EMAIL
     for line in f.lines:
-        c = locate.clean_line(page, template, line, strict=f.kind == FieldKind.EMAIL)
+        c = locate.clean_line(page, template, line, strict=mail)
         ev.crops.append(c.clean)
         wobble = baseline_wobble(c.clean)
         if wobble is not None:
@@ -123,14 +119,13 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         # reads better, except in an e-mail, where clearing a dot fused to a
         # letter can take the address's own "." with it.
         first, other = c.clean, c.alt
-        if c.alt is not None and f.kind != FieldKind.EMAIL:
+        if c.alt is not None and not mail:
             first, other = c.alt, c.clean
-        mail = f.kind == FieldKind.EMAIL
         reading = engine.read_line(first, whitelist, boxes=mail)
         used = first
         # (An e-mail's first crop keeps the fused dots: there a low confidence is
         # as likely the dots as writing Tesseract cannot read.)
-        floor = 0.0 if f.kind == FieldKind.EMAIL else ALT_TRY_ABOVE
+        floor = 0.0 if mail else ALT_TRY_ABOVE
         if other is not None and floor <= reading.confidence < ALT_TRY_BELOW:
             # Unsure: read the other crop too and keep whichever Tesseract is surer of.
             retry = engine.read_line(other, whitelist, boxes=mail)
@@ -139,7 +134,7 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         # The second engine reads the same crop, except in an e-mail: there it
         # gets the one with the fused dots cleared, so that both engines agreeing
         # cannot come from the same dot read as part of a letter ("cc-" as "ce-").
-        ev.crops[-1] = c.alt if f.kind == FieldKind.EMAIL and c.alt is not None else used
+        ev.crops[-1] = c.alt if mail and c.alt is not None else used
         ev.t_lines.append(reading.text)
         ev.t_confs.append(reading.confidence)
         ev.boxes = reading.boxes

@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from pipeline.cache import cached
 from pipeline.trust import lexicon
-from pipeline.validate import COMMON_ENDINGS, postcode_and_commune
+from pipeline.validate import COMMON_ENDINGS, ending_dot, postcode_and_commune
 
 # What Tesseract reads -> what the letter was, for the swaps a dot under it causes.
 SWAPS = {
@@ -213,14 +213,10 @@ def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str
             if part != w and not known(part.capitalize(), names=False) and _swapped(part, w) > 0:
                 domain = domain[:i] + w + domain[i + len(w):]
                 changes.append(f"{part} -> {w} (as written elsewhere on the form)")
-    if "." not in domain:
-        for tld in COMMON_ENDINGS:
-            if domain.endswith(tld) and len(domain) > len(tld) + 1:
-                # "beaumont-fr": the "." read as a "-"; "beaumontfr": lost
-                fixed = f"{domain[:-len(tld)].removesuffix('-')}.{tld}"
-                changes.append(f"{domain} -> {fixed} (a domain needs its dot)")
-                domain = fixed
-                break
+    if "." not in domain and (fixed := ending_dot(domain)):
+        fixed = fixed.replace("-.", ".")  # "beaumont-fr": the "." read as a "-"
+        changes.append(f"{domain} -> {fixed} (a domain needs its dot)")
+        domain = fixed
     head, dot, tld = domain.rpartition(".")
     if dot and any(ch.isdigit() for ch in tld):  # "63.0rg": no top-level domain has digits
         fixed = tld.translate(str.maketrans("015", "ols"))

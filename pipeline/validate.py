@@ -138,15 +138,22 @@ AT_LOOKALIKES = "q©®&Qw8"  # what an "@" is read as
 COMMON_ENDINGS = ("fr", "com", "net", "org", "eu", "info", "be", "ch")
 
 
-def _lost_suffix_dot(address: str) -> str | None:
-    """"x@cci-montluconfr": the '.' before a usual ending lay on a printed dot and went."""
-    local, _, domain = address.rpartition("@")
+def ending_dot(domain: str) -> str | None:
+    """"cci-montluconfr" -> "cci-montlucon.fr": the domain with the '.' put back before
+    the usual ending its last part runs into, if it does."""
     head, dot, last = domain.rpartition(".")
     for ending in sorted(COMMON_ENDINGS, key=len, reverse=True):  # gmail.com, not gmailc.om
         stem = last[: -len(ending)]
         if last.endswith(ending) and len(stem) >= 2:
-            return f"{local}@{head}{dot}{stem}.{ending}"
+            return f"{head}{dot}{stem}.{ending}"
     return None
+
+
+def _lost_suffix_dot(address: str) -> str | None:
+    """"x@cci-montluconfr": the '.' before a usual ending lay on a printed dot and went."""
+    local, _, domain = address.rpartition("@")
+    fixed = ending_dot(domain)
+    return f"{local}@{fixed}" if fixed else None
 
 
 def _lost_at(address: str) -> str | None:

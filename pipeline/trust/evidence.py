@@ -244,6 +244,18 @@ def small_surnames(text: str) -> list[re.Match[str]]:
             and m.group(2) not in _JOINING]
 
 
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def unknown_word(text: str) -> bool:
+    """A word of four letters or more no lexicon knows, with or without its accents or
+    capital: by hand, a letter misread into a non-word ("ANIMAIRICE"), which both
+    engines can share."""
+    return any(not (spelling.known_word(w) or spelling.known_word(w.capitalize())
+                    or fold(w) in lexicon.accented_folds())
+               for w in _LONG_WORD.findall(text))
+
+
 def small_initial(text: str, fid: str, style: str) -> bool:
     """A name or a structure read with a small initial, or handwriting that starts with a
     letter whose capital is only a bigger small one ("conseillère" for "Conseillère")."""
@@ -421,7 +433,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     so unsure), or with one of another region than its commune's ("93000
     Moulins"); a stroke inside a word ("SECRETA/RE", "Ma|rie"); a token of no
     letter or digit ("] avenue Victor Hugo"); a first name then a word in small
-    letters ("chemin Jean jaurès").
+    letters ("chemin Jean jaurès"); by hand or in capitals (neat block capitals
+    can pass for type), a word no lexicon knows ("ANIMAIRICE").
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -437,7 +450,9 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
                      or postcodes.address_fits(value) is False))
             or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value)))
             or (ev.kind in (FieldKind.TEXT, FieldKind.ADDRESS) and bool(JUNK_TOKEN.search(value)))
-            or (ev.words and bool(small_surnames(value))))
+            or (ev.words and bool(small_surnames(value)))
+            or (ev.words and (style == "hand" or mostly_capitals(value))
+                and unknown_word(value)))
 
 
 def candidates(ev: TextEvidence, page_values: Mapping[str, str], ctx: Mapping[str, float],

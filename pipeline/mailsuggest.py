@@ -46,10 +46,14 @@ def likelier_mail(value: str, other: str, repairs: list[str]) -> str:
             and local.translate(bare) == o_local.translate(bare) and names_ok and domain_ok):
         repairs.append(f"suggestion: {other} (a separator only the other engine read)")
         return other
-    if (local == o_local and not spelling.domain_of_words(value)
-            and spelling.domain_of_words(other)):
-        repairs.append(f"suggestion: {other} (its domain is made of known words)")
-        return other
+    o_domain = _with_dot(re.sub(r"\.{2,}", ".", o_domain))  # "gannat..fr", "gannatfr"
+    if (local and domain != o_domain and "." in o_domain and not spelling.domain_of_words(value)
+            and spelling.domain_of_words(f"{local}@{o_domain}")):
+        # the domain from the other reading, whatever its name part ("ville-sennet.fr"
+        # / "ville-gannat.fr"): the engines slip on different letters
+        repairs.append(f"suggestion: domain {o_domain} (made of known words, as the "
+                       "other engine read it)")
+        return f"{local}@{o_domain}"
     return value
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline import locate, mailsuggest, marks, preprocess, suggest, validate
+from pipeline import accents, locate, mailsuggest, marks, preprocess, suggest, validate
 from pipeline.imaging import baseline_wobble
 from pipeline.models import (
     FieldResult,
@@ -196,7 +196,8 @@ def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
 
 def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registration,
                  page_values: dict[str, str], ctx: dict[str, float], style: str,
-                 model: Model, names: Sequence[str] = ()) -> FieldResult:
+                 model: Model, names: Sequence[str] = (),
+                 writes_accents: bool | None = None) -> FieldResult:
     """Pick the likeliest candidate as the suggestion; accept it only past every gate."""
     cands = candidates(ev, page_values, ctx, reg.quality, style)
     scored = [(model.probability(f.id, c.source, c.x), i, c) for i, c in enumerate(cands)]
@@ -235,7 +236,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
                 reasons.append(Reason.LOW_CONFIDENCE)
     if reasons:
         # Only for a reviewer to confirm: what is put right here is never accepted.
-        value = suggest.prefill(ev, value, repairs, style, other, best.source)
+        value = suggest.prefill(ev, value, repairs, style, other, best.source, writes_accents)
     return FieldResult(
         field=f.id,
         value=value,
@@ -372,12 +373,14 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     style = guess_style(ctx["page_tconf"], ctx["page_agree"], ctx["page_wobble"])
     page_values = {fid: ev.raw(TESS) for fid, ev in evidence.items()}
     name_ids = [f.id for f in template.fields if f.ocr and f.ocr.hint == "name"]
+    writes_accents = accents.habit(page_values[f.id] for f in template.fields
+                                   if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS))
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:
             names = [results[i].value for i in name_ids if i in results]
             results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
-                                         style, model, names)
+                                         style, model, names, writes_accents)
     timings["trust"] = time.perf_counter() - s
     s = time.perf_counter()
     for f in template.fields:  # what reviewers see of each text field

@@ -29,7 +29,7 @@ from functools import cache
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from pipeline import handdigits, spelling, validate
+from pipeline import accents, handdigits, spelling, validate
 from pipeline.cache import cached
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon, postcodes
@@ -148,11 +148,12 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
 
 
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",
-            other: str = "", chosen: str = TESS) -> str:
+            other: str = "", chosen: str = TESS, writes_accents: bool | None = None) -> str:
     """A field in review: the value to pre-fill, with notes added to `repairs`.
 
-    `other` is the checked reading of the engine not `chosen`, if it ran. (An e-mail
-    is the reader's, with `mailsuggest`.)
+    `other` is the checked reading of the engine not `chosen`, if it ran;
+    `writes_accents` whether the hand puts accents on capitals, as its page
+    says (`accents.habit`). (An e-mail is the reader's, with `mailsuggest`.)
     """
     hand = style == "hand"
     if value and not any(c.isalnum() for c in value):
@@ -165,22 +166,32 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.kind == FieldKind.ADDRESS and (m := _ONE_AS_STROKE.match(value)):
         repairs.append(f"suggestion: the house number '{m.group(1)}' read as 1")
         value = "1" + value[m.end(1):]
-    value = without_junk(value, repairs)
+    value = o_for_q(without_junk(value, repairs), repairs)
     if ev.words and len(value) == 1:
         repairs.append(f"suggestion: '{value}' alone is no word (a speck)")
         return ""
     value = combine(ev.field, value, other, repairs, caps=hand and mostly_capitals(value),
                     accents=chosen != TESS)
     if ev.words:
-        value = capitalised_surnames(value, repairs)
+        value = capitalised_surnames(elided_l(value, repairs), repairs)
+    if ev.field in ("structure", "fonction"):
+        value = capitalised_start(value, repairs)
     if ev.kind == FieldKind.ADDRESS:
-        value = street_type(value, repairs)
+        value = capitalised_way(street_type(value, repairs), repairs)
         if hand:
             value = postcode_suggestion(ev, value, repairs)
         value = fitting_postcode(value, repairs)
     if hand:
         value, changes = suggest(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
+        if ev.field == "nom" and mostly_capitals(value) and not value.isupper():
+            value = value.upper()
+            repairs.append("suggestion: case: block capitals throughout")
+        spelt = accents.as_written(value, writes_accents, names=ev.field == "prenom",
+                                   surname=ev.field == "nom")
+        if spelt != value:
+            repairs.append(f"suggestion: accents as written: {value} -> {spelt}")
+            value = spelt
     return value
 
 
@@ -201,6 +212,7 @@ STREET_TYPES = ("rue", "avenue", "boulevard", "place", "chemin", "allée", "impa
 # ... and as it is shortened ("Rte de Lyon" is no misread "Rue")
 STREET_ABBREVIATIONS = ("bd", "av", "pl", "ch", "che", "rte", "imp", "all", "sq", "fg", "res",
                         "crs", "lot", "ham", "pas", "qu", "mte", "prom", "esp", "sen")
+_STREET_KEYS = frozenset(fold(t) for t in STREET_TYPES)
 # the house number and its "bis", "ter", "B" ... then the word naming the way
 _WAY = re.compile(r"^\s*(?:\d+\s*(?:bis|ter|quater|[A-Da-d])?\b[\s,]*)?([^\W\d_]+)", re.IGNORECASE)
 
@@ -213,7 +225,7 @@ def street_type(value: str, repairs: list[str]) -> str:
         return value
     word = m.group(1)
     key = fold(word).lower()
-    if key in {fold(t) for t in STREET_TYPES} or key in STREET_ABBREVIATIONS:
+    if key in _STREET_KEYS or key in STREET_ABBREVIATIONS:
         return value
     near = [t for t in STREET_TYPES
             if Levenshtein.distance(key, fold(t)) <= (2 if len(key) >= 6 else 1)]
@@ -222,6 +234,53 @@ def street_type(value: str, repairs: list[str]) -> str:
     found = _as_written(near[0], word, accents=bool(_ACCENTED.search(value)))
     repairs.append(f"suggestion: {word} -> {found} (a street type)")
     return value[:m.start(1)] + found + value[m.end(1):]
+
+
+# "I'Allier": French elides "le"/"la", never an "I", before a vowel or h
+_I_ELIDED = re.compile(r"(?<![^\W\d_])I(?=['’][aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ])")
+
+
+def elided_l(value: str, repairs: list[str]) -> str:
+    """"de I'Allier" -> "de l'Allier": an I before an apostrophe is an l (L in capitals)."""
+    ell = "L" if mostly_capitals(value) else "l"
+    fixed = _I_ELIDED.sub(ell, value)
+    if fixed != value:
+        repairs.append(f"suggestion: I' -> {ell}' (an elided article)")
+    return fixed
+
+
+# A word opening on a Q that no u follows ("Qlivier", "QLLIVIER")
+_Q_OPENING = re.compile(r"(?<![^\W\d_])[Qq](?=[^\W\d_uU])")
+
+
+def o_for_q(value: str, repairs: list[str]) -> str:
+    """"Qllivier" -> "Ollivier": French writes q only before u, and an O with a
+    speck or a tail is read as one."""
+    fixed = _Q_OPENING.sub(lambda m: "O" if m.group(0) == "Q" else "o", value)
+    if fixed != value:
+        repairs.append("suggestion: Q -> O (no u after it)")
+    return fixed
+
+
+def capitalised_start(value: str, repairs: list[str]) -> str:
+    """A structure or a job title read with a small first letter, with its capital
+    ("conseil général de l'Allier"): a misread capital far more often than a
+    writer's choice."""
+    if not value[:1].islower():
+        return value
+    repairs.append(f"suggestion: {value[0]} -> {value[0].upper()} (the first letter)")
+    return value[0].upper() + value[1:]
+
+
+def capitalised_way(value: str, repairs: list[str]) -> str:
+    """An address opening on a street type in small letters, with no number before
+    it, gets its capital ("place de la Mairie" -> "Place de la Mairie")."""
+    m = re.match(r"\s*([^\W\d_]+)", value)
+    if not m or not m.group(1).islower() or fold(m.group(1)).lower() not in _STREET_KEYS:
+        return value
+    repairs.append(f"suggestion: {m.group(1)} -> {m.group(1).capitalize()} (an address's "
+                   "first word)")
+    return value[:m.start(1)] + m.group(1).capitalize() + value[m.end(1):]
 
 
 def capitalised_surnames(value: str, repairs: list[str]) -> str:

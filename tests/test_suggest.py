@@ -12,9 +12,13 @@ from pipeline.mailsuggest import (
     usual_ending,
 )
 from pipeline.suggest import (
+    capitalised_start,
     capitalised_surnames,
+    capitalised_way,
     combine,
+    elided_l,
     fitting_postcode,
+    o_for_q,
     suggest,
     without_junk,
 )
@@ -204,6 +208,13 @@ def test_specks_read_as_characters_are_left_out() -> None:
         # a domain only one engine read as known words
         ("d.dumas@yille-thiers.fr", "d.dumas@ville-thiers.fr", "d.dumas@ville-thiers.fr"),
         ("d.dumas@ville-thiers.fr", "d.dumas@yille-thiers.fr", "d.dumas@ville-thiers.fr"),
+        # ... whatever its name part, its dot put right
+        ("robert-bourdon@ville-sennet.fr", "tohert-hourdon@ville-gannat..fr",
+         "robert-bourdon@ville-gannat.fr"),
+        ("robert-bourdon@ville-sennet.fr", "robert-bourdon@ville-gannatfr",
+         "robert-bourdon@ville-gannat.fr"),
+        ("robert-bourdon@ville-gannat.fr", "robert-bourdon@ville-sennet.fr",
+         "robert-bourdon@ville-gannat.fr"),
     ],
 )
 def test_of_two_readings_of_an_email_the_one_the_others_slip_explains(chosen: str, other: str,
@@ -228,6 +239,42 @@ def test_a_surname_read_in_small_letters_gets_its_capital() -> None:
         "3 chemin Jean Jaurès, 63720 Ennezat")
     assert notes
     assert capitalised_surnames("Maire adjoint", []) == "Maire adjoint"
+
+
+def test_an_i_before_an_apostrophe_is_an_elided_l() -> None:
+    notes: list[str] = []
+    assert elided_l("Conseil général de I'Allier", notes) == "Conseil général de l'Allier"
+    assert notes
+    assert elided_l("MAIRIE D'AURILLAC - SERVICE DE I'EAU", []) == (
+        "MAIRIE D'AURILLAC - SERVICE DE L'EAU")
+    assert elided_l("Mairie d'Issoire", []) == "Mairie d'Issoire"
+
+
+def test_a_q_no_u_follows_opening_a_word_is_an_o() -> None:
+    notes: list[str] = []
+    assert o_for_q("Avenue Qlivier Guilbert, 63220 Arlanc", notes) == (
+        "Avenue Olivier Guilbert, 63220 Arlanc")
+    assert notes
+    assert o_for_q("QLLIVIER", []) == "OLLIVIER"
+    assert o_for_q("Quai de la Gare", []) == "Quai de la Gare"
+
+
+def test_a_structure_or_job_title_starts_with_a_capital() -> None:
+    notes: list[str] = []
+    assert capitalised_start("conseil général de l'Allier", notes) == (
+        "Conseil général de l'Allier")
+    assert notes
+    assert capitalised_start("Maire", []) == "Maire"
+    assert capitalised_start("", []) == ""
+
+
+def test_an_address_opening_on_a_street_type_gets_its_capital() -> None:
+    assert capitalised_way("place de la Mairie, 63540 Romagnat", []) == (
+        "Place de la Mairie, 63540 Romagnat")
+    assert capitalised_way("15 avenue du 11 novembre, 63600 Ambert", []) == (
+        "15 avenue du 11 novembre, 63600 Ambert")
+    assert capitalised_way("lieu-dit les Granges, 15100 Andelat", []) == (
+        "lieu-dit les Granges, 15100 Andelat")
 
 
 def _boxes(text: str, gap_after: dict[int, int]) -> tuple[tuple[str, int, int, int], ...]:

@@ -286,6 +286,7 @@ def test_a_half_spaced_hyphen_is_joined_for_the_reviewer_but_not_accepted() -> N
     ("fonction", "Agente de dévelop pement territorial"),  # a word split in two
     ("structure", "MAIRIE DE PONT AUMUR"),
     ("fonction", "Chefde projet"),  # a small word glued on
+    ("nom", "Qllivier"),  # French writes q only before u: an O
 ])
 def test_a_word_split_or_glued_by_the_reading_is_not_accepted(fid: str, read: str) -> None:
     assert _decide(fid, FieldKind.TEXT, read, read).status == Status.REVIEW
@@ -295,6 +296,7 @@ def test_a_word_split_or_glued_by_the_reading_is_not_accepted(fid: str, read: st
     ("fonction", "Chargée de mission en cours"),  # two words, though "encours" is one
     ("nom", "Delaunay"),  # de + launay: a name, spelt so
     ("nom", "Lecoq"),
+    ("structure", "Mairie de Cinq-Mars-la-Pile"),  # a q ending a word
 ])
 def test_real_words_that_look_split_or_glued_are_still_accepted(fid: str, written: str) -> None:
     assert _decide(fid, FieldKind.TEXT, written, written).status == Status.ACCEPTED

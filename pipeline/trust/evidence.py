@@ -274,17 +274,24 @@ def odd_accent(text: str) -> bool:
                and lexicon.fold(w) in accented for w in _TOKEN.findall(text))
 
 
+# French writes q only before u, or ending a word ("cinq", "coq")
+Q_WITHOUT_U = re.compile(r"[qQ](?=[^\W\d_uU])")
+
+
 def impossible_spelling(text: str, fid: str = "") -> bool:
     """Readings no careful person writes, left by OCR slips or leader residue.
 
     A ç before e, i or a consonant or starting a word (a dot under a plain c); a
     dot glued between two words or ending a word ("services.en", "Élu.": leader
-    residue); a hyphen spaced on one side only ("RENAUD -CORDIER"); a word
+    residue); a q followed by a letter other than u ("Qlivier": an O); a hyphen
+    spaced on one side only ("RENAUD -CORDIER"); a word
     split in two or glued to a small word ("dévelop pement", "Chefde"); a name
     without the accents of its usual spelling ("Gregoire"), with only some of
     them ("Adélaide"), or with a cedilla it never has ("Luças").
     """
     if spelling.ODD_CEDILLA.search(text):
+        return True
+    if fid != "mail" and Q_WITHOUT_U.search(text):
         return True
     if fid != "mail" and _SPLIT_HYPHEN.search(text):
         return True

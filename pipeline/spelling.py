@@ -284,6 +284,8 @@ def guess_commune(address: str) -> tuple[str, list[str]]:
     if found is None:
         return address, []
     name = lexicon.commune_names()[found]
+    if commune.isupper():  # written in capitals, as on envelopes
+        name = name.upper()
     at = address.rfind(commune)
     return (address[:at] + name + address[at + len(commune):],
             [f"{commune} -> {name} (the nearest commune)"])

@@ -179,7 +179,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.kind == FieldKind.ADDRESS:
         value = capitalised_way(street_type(value, repairs), repairs)
         if hand:
-            value = postcode_suggestion(ev, value, repairs)
+            value = lookalike_postcode(postcode_suggestion(ev, value, repairs), repairs)
         value = fitting_postcode(value, repairs)
     if hand:
         value, changes = suggest(ev.field, value)
@@ -425,6 +425,36 @@ def phone_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
         repairs.append(f"suggestion: read digit by digit as {checked.value}")
         return checked.value
     return value
+
+
+# What a handwritten digit is read as ("/SIDO SAINT-FLOUR", "©3500 GANNAT")
+_HAND_DIGITS = {**dict.fromkeys("OoQD@©", "0"), **dict.fromkeys("()/\\|!Il", "1"),
+                **dict.fromkeys("Zz", "2"), **dict.fromkeys("Ss", "5"),
+                **dict.fromkeys("Gb", "6"), "B": "8", **dict.fromkeys("qg", "9")}
+_AS_HAND_DIGIT = str.maketrans(_HAND_DIGITS)
+# five of them (not all letters) before the commune's name
+_POSTCODE_PLACE = re.compile(
+    rf"(?<![\w@])([\d{re.escape(''.join(_HAND_DIGITS))}]{{5}})(?=\s+[^\W\d_]{{2}})")
+
+
+def lookalike_postcode(value: str, repairs: list[str]) -> str:
+    """A handwritten address with no postcode read: five characters before the
+    commune, digits and what digits are read as, taken as the postcode when that
+    puts it in the commune's region ("/SIDO SAINT-FLOUR" -> "15100")."""
+    if validate.postcode_and_commune(value)[0]:
+        return value
+    found = []
+    for m in _POSTCODE_PLACE.finditer(value):
+        code = m.group(1).translate(_AS_HAND_DIGIT)
+        commune = value[m.end(1):].strip(" ,")
+        if (not m.group(1).isalpha() and code.isdigit()
+                and postcodes.fits(code, commune)):
+            found.append((m, code))
+    if len(found) != 1:
+        return value
+    m, code = found[0]
+    repairs.append(f"suggestion: postcode {m.group(1)!r} read as {code}")
+    return value[:m.start(1)] + code + value[m.end(1):]
 
 
 def postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:

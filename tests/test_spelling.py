@@ -128,3 +128,13 @@ def test_a_first_name_no_one_has_a_dot_swap_from_a_real_one_is_offered_as_a_gues
     assert checked.value == "Colette" and not checked.sure
     assert canonical(FieldKind.TEXT, "Colette", first_name=True).sure
     assert canonical(FieldKind.TEXT, "Calas").value == "Calas"  # a surname is left alone
+
+
+def test_a_commune_a_letter_off_is_guessed_in_the_case_it_was_written() -> None:
+    from pipeline.spelling import guess_commune
+
+    assert guess_commune("1 rue Haute, 15130 Arpaion-sur-Cère")[0] == (
+        "1 rue Haute, 15130 Arpajon-sur-Cère")
+    assert guess_commune("11 ALLEE PIERRE DE FERMAT, 63170 AVBIERE")[0] == (
+        "11 ALLEE PIERRE DE FERMAT, 63170 AUBIÈRE")
+    assert guess_commune("2 rue Blatin, 63000 Clermont-Ferrand")[1] == []

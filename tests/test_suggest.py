@@ -18,6 +18,7 @@ from pipeline.suggest import (
     combine,
     elided_l,
     fitting_postcode,
+    lookalike_postcode,
     o_for_q,
     suggest,
     without_junk,
@@ -257,6 +258,19 @@ def test_a_q_no_u_follows_opening_a_word_is_an_o() -> None:
     assert notes
     assert o_for_q("QLLIVIER", []) == "OLLIVIER"
     assert o_for_q("Quai de la Gare", []) == "Quai de la Gare"
+
+
+def test_a_postcode_read_as_look_alikes_is_offered_where_it_fits_the_commune() -> None:
+    notes: list[str] = []
+    assert lookalike_postcode("1 PLACE D'ARMES, /SIDO SAINT-FLOUR", notes) == (
+        "1 PLACE D'ARMES, 15100 SAINT-FLOUR")
+    assert notes
+    assert lookalike_postcode("77 RUE DE LA GARE, ©3800 GANNAT", []) == (
+        "77 RUE DE LA GARE, 03800 GANNAT")
+    # a word, a department of another region, a postcode already read: left alone
+    assert lookalike_postcode("MAIRIE, SOLID THIERS", []) == "MAIRIE, SOLID THIERS"
+    assert lookalike_postcode("RUE X, /Z000 AURILLAC", []) == "RUE X, /Z000 AURILLAC"
+    assert lookalike_postcode("RUE X, 63300 THIERS", []) == "RUE X, 63300 THIERS"
 
 
 def test_a_structure_or_job_title_starts_with_a_capital() -> None:

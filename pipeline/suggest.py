@@ -179,9 +179,11 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.kind == FieldKind.ADDRESS:
         value = capitalised_way(street_type(value, repairs), repairs)
         if hand:
-            value = lookalike_postcode(postcode_suggestion(ev, value, repairs), repairs)
+            value = postcode_suggestion(ev, value, repairs)
+        if hand or mostly_capitals(value):
+            value = lookalike_postcode(value, repairs)
         value = fitting_postcode(value, repairs)
-    if hand:
+    if hand or mostly_capitals(value):  # neat block capitals can pass for type
         value, changes = suggest(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
         if ev.field == "nom" and mostly_capitals(value) and not value.isupper():

@@ -46,6 +46,11 @@ def likelier_mail(value: str, other: str, repairs: list[str]) -> str:
             and local.translate(bare) == o_local.translate(bare) and names_ok and domain_ok):
         repairs.append(f"suggestion: {other} (a separator only the other engine read)")
         return other
+    if (re.match(r"\d[.\-_]", local) and re.match(r"[a-z][.\-_]", o_local)
+            and local[1:] == o_local[1:]):
+        # an initial is a letter: "1.thomas" / "l.thomas"
+        repairs.append(f"suggestion: initial {o_local[0]!r} (as the other engine read it)")
+        return f"{o_local[0]}{value[1:]}"
     o_domain = _with_dot(re.sub(r"\.{2,}", ".", o_domain))  # "gannat..fr", "gannatfr"
     if (local and domain != o_domain and "." in o_domain and not spelling.domain_of_words(value)
             and spelling.domain_of_words(f"{local}@{o_domain}")):
@@ -92,19 +97,25 @@ def usual_ending(value: str, repairs: list[str]) -> str:
 
 def at_sign(value: str, repairs: list[str]) -> str:
     """An e-mail whose "@" was read as a look-alike ("perrin.fredericQwanadoo.fr",
-    "FRANCKDUPONTOYAHOOFR"), twice, or not at all before a mailbox provider
-    ("REYAORANGE.FR"): where exactly one reading puts a known domain after it."""
+    "FRANCKDUPONTOYAHOOFR"), as the one capital of an address in small letters
+    ("e.alexandreMallier.chambagri.fr"), twice, or not at all before a mailbox
+    provider ("REYAORANGE.FR"): where exactly one reading puts a known domain after it."""
     if "@@" in value:
         repairs.append("suggestion: '@@' read as one '@'")
         return re.sub("@+", "@", value)
     if "@" in value:
         return value
-    lookalikes = _AT_LOOKALIKES + (_AT_IN_CAPITALS if mostly_capitals(value) else "")
+    capitals = mostly_capitals(value)
+    lookalikes = _AT_LOOKALIKES + (_AT_IN_CAPITALS if capitals else "")
     found: dict[str, tuple[int, int]] = {}  # address: (known domain, "@" misread not lost)
+    # in small letters, a lone capital is one too ("e.alexandreMallier.chambagri.fr"),
+    # whatever its domain
+    upper = [i for i, c in enumerate(value) if c.isupper()]
+    lone = upper[0] if not capitals and len(upper) == 1 and "." in value[upper[0]:] else -1
     for i, c in enumerate(value):
-        if i >= 2 and c in lookalikes:
+        if i >= 2 and (c in lookalikes or i == lone):
             domain = _with_dot(value[i + 1:].lower())
-            if known := _known_domain(domain):
+            if known := max(_known_domain(domain), int(i == lone)):
                 found[f"{value[:i].lower()}@{domain}"] = (known, 1)
     text = value.lower()
     for provider in spelling.WEBMAIL:  # the "@" not read at all

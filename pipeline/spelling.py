@@ -104,9 +104,11 @@ def correct(text: str) -> tuple[str, list[str]]:
         # The surname list knows almost any spelling ("Blotin" for the street
         # "Blatin"): a correction must land on a word or a place.
         hits = {v for v in _variants(word) if known(v, names=False)}
-        if len(hits) != 1:
+        # one place or word, with or without a swap that only moves an accent
+        # ("Montluçon", "Montlucon"): the fewest swaps
+        if len({lexicon.fold(v) for v in hits}) != 1:
             return word
-        (best,) = hits
+        best = min(hits, key=lambda v: (sum(a != b for a, b in zip(v, word, strict=True)), v))
         changes.append(f"{word} -> {best}")
         return best
 

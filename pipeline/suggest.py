@@ -156,11 +156,13 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     says (`accents.habit`). (An e-mail is the reader's, with `mailsuggest`.)
     """
     hand = style == "hand"
-    if value and not any(c.isalnum() for c in value):
+    if ev.kind == FieldKind.PHONE and hand:
+        value = phone_suggestion(ev, value, repairs)  # the digits, one by one
+    if value and sum(c.isalnum() for c in value) <= _SPECK_CHARACTERS.get(ev.kind, 0):
         repairs.append(f"suggestion: {value!r} is no writing (a speck or a dot's edge)")
         return ""
     if ev.kind == FieldKind.PHONE:
-        return phone_suggestion(ev, value, repairs) if hand else value
+        return value
     if ev.kind == FieldKind.EMAIL:
         return value
     if ev.kind == FieldKind.ADDRESS and (m := _ONE_AS_STROKE.match(value)):
@@ -197,6 +199,9 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     return value
 
 
+# As many letters or digits as specks can be read as, in a field of each kind:
+# no phone number has two digits, no e-mail a single letter ("4", ". . . .i")
+_SPECK_CHARACTERS = {FieldKind.PHONE: 2, FieldKind.EMAIL: 1}
 # An address starting with a stroke before a word: a house number 1 ("] avenue Victor Hugo")
 _ONE_AS_STROKE = re.compile(r"([\]\[|!])\s+(?=[^\W\d_])")
 # What a digit is misread as, in a word that stands for a number ("SO" for "50")

@@ -82,6 +82,17 @@ def test_a_handwritten_number_in_review_is_prefilled_from_the_digit_reader() -> 
     assert any("digit by digit" in r for r in repairs)
 
 
+def test_a_handwritten_number_read_as_a_speck_by_the_line_readers_is_still_read() -> None:
+    # two digits are a speck's reading, unless the digit reader finds the number
+    from pipeline.suggest import prefill
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import TextEvidence
+
+    ev = TextEvidence("telephone", FieldKind.PHONE, ["4 1"], [0.2], crops=[
+        _line("06 51 20 87 43", FONTS[0])])
+    assert prefill(ev, "4 1", [], "hand") == "06 51 20 87 43"
+
+
 def test_hints_tip_a_doubtful_digit_but_do_not_override_a_clear_one() -> None:
     line = _line("04 73 38 99 12", FONTS[0])
     assert handdigits.read_phone(line, hints=("0473389917",)).text == "0473389912"

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.usefixtures("french_dictionary")
         ("Resnonsable du nôle aménagement", "Responsable du pôle aménagement"),
         ("Parc naturel régional Livradais-Forez", "Parc naturel régional Livradois-Forez"),
         ("Agent au service urhanisme", "Agent au service urbanisme"),
+        ("CCI Montluçan-Gannat", "CCI Montluçon-Gannat"),  # not "Montlucon" as well
     ],
 )
 def test_a_swap_that_leaves_no_word_is_undone_and_recorded(read: str, meant: str) -> None:

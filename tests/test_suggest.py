@@ -20,9 +20,11 @@ from pipeline.suggest import (
     fitting_postcode,
     lookalike_postcode,
     o_for_q,
+    prefill,
     suggest,
     without_junk,
 )
+from pipeline.template import FieldKind
 from pipeline.trust import postcodes
 
 pytestmark = pytest.mark.usefixtures("french_dictionary")
@@ -161,6 +163,9 @@ def test_a_postcode_outside_its_communes_region_is_read_again() -> None:
         ("REYAORANGE.FR", "reya@orange.fr"),
         # a domain that is a short word is no evidence ("...hatli@non.fr")
         ("RENE.HENRYOCC-HATLIGNON.FR", "RENE.HENRYOCC-HATLIGNON.FR"),
+        # in small letters, the one capital, whatever the domain
+        ("e.alexandreMallier.chambagri.fr", "e.alexandre@allier.chambagri.fr"),
+        ("Dupont.jean.fr", "Dupont.jean.fr"),  # a capital first is a capital
     ],
 )
 def test_an_at_sign_read_as_a_letter_is_put_back(read: str, meant: str) -> None:
@@ -216,6 +221,9 @@ def test_specks_read_as_characters_are_left_out() -> None:
          "robert-bourdon@ville-gannat.fr"),
         ("robert-bourdon@ville-gannat.fr", "robert-bourdon@ville-sennet.fr",
          "robert-bourdon@ville-gannat.fr"),
+        # an initial is a letter
+        ("1.thomas@cr-auvergne.fr", "l.thomas@cr-auvergne.fr", "l.thomas@cr-auvergne.fr"),
+        ("l.thomas@cr-auvergne.fr", "1.thomas@cr-auvergne.fr", "l.thomas@cr-auvergne.fr"),
     ],
 )
 def test_of_two_readings_of_an_email_the_one_the_others_slip_explains(chosen: str, other: str,
@@ -271,6 +279,18 @@ def test_a_postcode_read_as_look_alikes_is_offered_where_it_fits_the_commune() -
     assert lookalike_postcode("MAIRIE, SOLID THIERS", []) == "MAIRIE, SOLID THIERS"
     assert lookalike_postcode("RUE X, /Z000 AURILLAC", []) == "RUE X, /Z000 AURILLAC"
     assert lookalike_postcode("RUE X, 63300 THIERS", []) == "RUE X, 63300 THIERS"
+
+
+def test_a_speck_in_an_empty_phone_or_email_field_is_no_suggestion() -> None:
+    from pipeline.trust.evidence import TextEvidence
+
+    for kind, read in ((FieldKind.PHONE, "4"), (FieldKind.EMAIL, ". . . .i")):
+        ev = TextEvidence("f", kind, [read], [0.5])
+        notes: list[str] = []
+        assert prefill(ev, read, notes, "typed") == ""
+        assert notes
+    ev = TextEvidence("telephone", FieldKind.PHONE, ["04 73"], [0.5])
+    assert prefill(ev, "04 73", [], "typed") == "04 73"
 
 
 def test_a_structure_or_job_title_starts_with_a_capital() -> None:

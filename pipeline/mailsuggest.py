@@ -65,7 +65,7 @@ def likelier_mail(value: str, other: str, repairs: list[str]) -> str:
 # What an "@" is read as, between an address's name and its domain; in block
 # capitals an "O" too (in small letters an "o" is far too common to guess from)
 _AT_LOOKALIKES = validate.AT_LOOKALIKES + "GP"
-_AT_IN_CAPITALS = "O0"
+_AT_IN_CAPITALS = "O0C"
 
 
 def _known_domain(domain: str) -> int:
@@ -81,14 +81,31 @@ def _with_dot(domain: str) -> str:
     return domain if "." in domain else (validate.ending_dot(domain) or domain)
 
 
+def without_spaces(value: str, repairs: list[str]) -> str:
+    """An e-mail has no spaces: one read is a gap between letters ("a uvergne-active.org")."""
+    joined = "".join(value.split())
+    if joined != value:
+        repairs.append("suggestion: spaces left out (an e-mail has none)")
+    return joined
+
+
+_USUAL_ENDINGS = ("fr", "com", "net", "org")
+
+
 def usual_ending(value: str, repairs: list[str]) -> str:
     """An e-mail ending a letter off one usual ending, and on none ("cc-saint-flour.fk",
-    "gmail.con"): on a French form, the usual one is meant."""
+    "gmail.con", "mairie-riom.f", "volcans-com"): on a French form, the usual one is meant."""
+    if "@" in value and "." not in value.rpartition("@")[2]:
+        head, dash, ending = value.rpartition("-")  # "volvic-sources-volcans-com"
+        if dash and "@" in head and ending in _USUAL_ENDINGS:
+            repairs.append(f"suggestion: '-{ending}' read for '.{ending}'")
+            return f"{head}.{ending}"
     head, dot, ending = value.rpartition(".")
     if not dot or "@" not in head or ending in validate.COMMON_ENDINGS:
         return value
-    near = [e for e in ("fr", "com", "net", "org") if len(e) == len(ending)
-            and Levenshtein.distance(e, ending) == 1]
+    # a letter off ("fk", "con") or the last one lost ("mairie-riom.f")
+    near = [e for e in _USUAL_ENDINGS if (len(e) == len(ending) and Levenshtein.distance(
+        e, ending) == 1) or (len(e) == len(ending) + 1 and e.startswith(ending))]
     if len(near) != 1:
         return value
     repairs.append(f"suggestion: '.{ending}' read for '.{near[0]}'")
@@ -97,9 +114,10 @@ def usual_ending(value: str, repairs: list[str]) -> str:
 
 def at_sign(value: str, repairs: list[str]) -> str:
     """An e-mail whose "@" was read as a look-alike ("perrin.fredericQwanadoo.fr",
-    "FRANCKDUPONTOYAHOOFR"), as the one capital of an address in small letters
-    ("e.alexandreMallier.chambagri.fr"), twice, or not at all before a mailbox
-    provider ("REYAORANGE.FR"): where exactly one reading puts a known domain after it."""
+    "FRANCKDUPONTOYAHOOFR"), as the one letter of the other case
+    ("e.alexandreMallier.chambagri.fr", "LAMY.AUGUSTEeCOMBRAILLES.COM"), twice, or
+    not at all before a mailbox provider ("REYAORANGE.FR"): where exactly one reading
+    puts a known domain after it (of two, the longer)."""
     if "@@" in value:
         repairs.append("suggestion: '@@' read as one '@'")
         return re.sub("@+", "@", value)
@@ -107,22 +125,24 @@ def at_sign(value: str, repairs: list[str]) -> str:
         return value
     capitals = mostly_capitals(value)
     lookalikes = _AT_LOOKALIKES + (_AT_IN_CAPITALS if capitals else "")
-    found: dict[str, tuple[int, int]] = {}  # address: (known domain, "@" misread not lost)
-    # in small letters, a lone capital is one too ("e.alexandreMallier.chambagri.fr"),
-    # whatever its domain
-    upper = [i for i, c in enumerate(value) if c.isupper()]
-    lone = upper[0] if not capitals and len(upper) == 1 and "." in value[upper[0]:] else -1
+    # address: (known domain, the letter of the other case, "@" misread not lost,
+    # the domain's length: of two known ones, the longer is more words read right)
+    found: dict[str, tuple[int, int, int, int]] = {}
+    # the one letter of the other case ("e.alexandreMallier.chambagri.fr",
+    # "LAMY.AUGUSTEeCOMBRAILLES.COM"), whatever its domain
+    other = [i for i, c in enumerate(value) if c.isalpha() and c.isupper() != capitals]
+    lone = other[0] if len(other) == 1 and "." in value[other[0]:] else -1
     for i, c in enumerate(value):
         if i >= 2 and (c in lookalikes or i == lone):
             domain = _with_dot(value[i + 1:].lower())
             if known := max(_known_domain(domain), int(i == lone)):
-                found[f"{value[:i].lower()}@{domain}"] = (known, 1)
+                found[f"{value[:i].lower()}@{domain}"] = (known, int(i == lone), 1, len(domain))
     text = value.lower()
     for provider in spelling.WEBMAIL:  # the "@" not read at all
         for end in (provider, provider.replace(".", "")):
             if text.endswith(end) and len(text) - len(end) >= 2:
-                found.setdefault(f"{text[:-len(end)]}@{provider}", (2, 0))
-    best = max(found.values(), default=(0, 0))
+                found.setdefault(f"{text[:-len(end)]}@{provider}", (2, 0, 0, len(provider)))
+    best = max(found.values(), default=(0, 0, 0, 0))
     top = [m for m, k in found.items() if k == best]
     if len(top) != 1:
         return value

@@ -14,7 +14,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline import accents, locate, mailsuggest, marks, preprocess, suggest, validate
+from pipeline import locate, mailsuggest, marks, preprocess, suggest, validate
 from pipeline.imaging import baseline_wobble
 from pipeline.models import (
     FieldResult,
@@ -29,7 +29,7 @@ from pipeline.ocr import OcrEngine
 from pipeline.register import register, warp
 from pipeline.render import label_width_mm
 from pipeline.template import FieldKind, FormField, Rect, Template
-from pipeline.trust import second_engine
+from pipeline.trust import lexicon, second_engine
 from pipeline.trust.calibrate import (
     TYPED_PAGE_TCONF,
     TYPED_PAGE_WOBBLE,
@@ -197,7 +197,7 @@ def _needs_second(ev: TextEvidence, f: FormField, page_tconf: float) -> bool:
 def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registration,
                  page_values: dict[str, str], ctx: dict[str, float], style: str,
                  model: Model, names: Sequence[str] = (),
-                 writes_accents: bool | None = None) -> FieldResult:
+                 hand: suggest.PageHand | None = None) -> FieldResult:
     """Pick the likeliest candidate as the suggestion; accept it only past every gate."""
     cands = candidates(ev, page_values, ctx, reg.quality, style)
     scored = [(model.probability(f.id, c.source, c.x), i, c) for i, c in enumerate(cands)]
@@ -220,6 +220,7 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     value = checked.value
     other = next((c.checked.value for c in cands if c is not best), "")
     if f.kind == FieldKind.EMAIL and reasons:
+        value = mailsuggest.without_spaces(value, repairs)
         value = mailsuggest.likelier_mail(value, other, repairs)
         value = mailsuggest.at_sign(value, repairs)  # "perrin.fredericQwanadoo.fr"
         value = mailsuggest.usual_ending(value, repairs)  # "cc-saint-flour.fk"
@@ -236,7 +237,8 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
                 reasons.append(Reason.LOW_CONFIDENCE)
     if reasons:
         # Only for a reviewer to confirm: what is put right here is never accepted.
-        value = suggest.prefill(ev, value, repairs, style, other, best.source, writes_accents)
+        value = suggest.prefill(ev, value, repairs, style, other, best.source,
+                                hand or suggest.PageHand())
     return FieldResult(
         field=f.id,
         value=value,
@@ -299,6 +301,8 @@ def warm_up(template: Template) -> None:
     """
     second_engine()
     model = load_model()
+    suggest.nearest("commanes", "words")  # the tie-breakers: the field's words, word counts
+    lexicon.word_count("commune")
     samples = {FieldKind.TEXT: "Xqzv Dupônt", FieldKind.ADDRESS: "1 rue Xqzv\n93000 Moulins",
                FieldKind.EMAIL: "xqzv.dupontQmairie-xqzvw.fr", FieldKind.PHONE: "04 73 00 00 0"}
     blank = np.full((40, 400), 255, np.uint8)
@@ -373,14 +377,14 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     style = guess_style(ctx["page_tconf"], ctx["page_agree"], ctx["page_wobble"])
     page_values = {fid: ev.raw(TESS) for fid, ev in evidence.items()}
     name_ids = [f.id for f in template.fields if f.ocr and f.ocr.hint == "name"]
-    writes_accents = accents.habit(page_values[f.id] for f in template.fields
-                                   if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS))
+    hand = suggest.page_hand([page_values[f.id] for f in template.fields
+                              if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)])
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:
             names = [results[i].value for i in name_ids if i in results]
             results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
-                                         style, model, names, writes_accents)
+                                         style, model, names, hand)
     timings["trust"] = time.perf_counter() - s
     s = time.perf_counter()
     for f in template.fields:  # what reviewers see of each text field

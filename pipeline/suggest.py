@@ -64,16 +64,19 @@ def max_edits(length: int, names: bool) -> int:
 @cache
 def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     """{folded length: (folded words, their written forms)}."""
-    return cached(f"suggest-{vocabulary}-{lexicon.sources()}-{_stamp(VOCABULARY_FILE)}.pickle",
+    return cached(f"suggest-{vocabulary}-{lexicon.sources()}-{lexicon.version('pyspellchecker')}"
+                  f"-{_stamp(VOCABULARY_FILE)}.pickle",
                   lambda: _build_by_length(vocabulary))
 
 
 def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     forms: dict[str, str] = {}
     if vocabulary == "words":
-        # the accented spelling where the dictionary has both ("developpement" too)
+        # French's commonest spelling of it ("programme", not "programmé"), else the
+        # accented one where the dictionary has both ("developpement" too)
         for w in sorted(lexicon.french_words(), key=lambda w: (w.isascii(), w)):
-            forms.setdefault(fold(w), w)
+            usual = lexicon.commonest_spelling(w)
+            forms.setdefault(fold(w), usual if usual and fold(usual) == fold(w) else w)
         for w in spelling.places():
             forms.setdefault(w, w)
         for w in _field_word_list():

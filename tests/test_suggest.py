@@ -319,6 +319,7 @@ def test_a_speck_in_an_empty_phone_or_email_field_is_no_suggestion() -> None:
     ("PAHS", "pays"),  # ... than "pas"
     ("GKAND", "grand"),  # neither in the field's words: far commoner than "gland"
     ("MAIIE", None),  # "mairie" and "maire": both a form's words, too close to call
+    ("prograpne", "programme"),  # French's commonest spelling, not "programmé"
 ])
 def test_of_equally_near_words_the_likelier_in_the_field_is_suggested(
         read: str, meant: str | None) -> None:

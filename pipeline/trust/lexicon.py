@@ -366,23 +366,34 @@ def french_words() -> frozenset[str]:
 
 
 @cache
-def _word_counts() -> dict[str, int]:
-    return cached(f"lexicon-counts-{version('pyspellchecker')}.pickle", _build_word_counts)
+def _word_counts() -> dict[str, tuple[int, str]]:
+    return cached(f"lexicon-word-spellings-{version('pyspellchecker')}.pickle", _build_word_counts)
 
 
-def _build_word_counts() -> dict[str, int]:
+def _build_word_counts() -> dict[str, tuple[int, str]]:
+    """{folded word: (uses of all its spellings, the commonest spelling)}."""
     from spellchecker import SpellChecker  # pyspellchecker: word frequencies in French text
 
-    counts: dict[str, int] = {}
+    counts: dict[str, tuple[int, str]] = {}
+    best: dict[str, int] = {}
     for word, n in SpellChecker(language="fr", distance=1).word_frequency.dictionary.items():
         key = fold(word)
-        counts[key] = counts.get(key, 0) + n
+        total, commonest = counts.get(key, (0, word))
+        if n > best.get(key, -1):
+            best[key], commonest = n, word
+        counts[key] = (total + n, commonest)
     return counts
 
 
 def word_count(word: str) -> int:
     """How often `word` (accents and case folded) is used in French text (0: unknown)."""
-    return _word_counts().get(fold(word), 0)
+    return _word_counts().get(fold(word), (0, ""))[0]
+
+
+def commonest_spelling(word: str) -> str | None:
+    """The spelling of `word` (accents folded) most used in French text: "programme"
+    for "programme" and "programmé" alike; None if unknown."""
+    return _word_counts().get(fold(word), (0, None))[1]
 
 
 @cache

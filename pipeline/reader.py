@@ -37,7 +37,7 @@ from pipeline.trust.calibrate import (
     guess_style,
     load_model,
 )
-from pipeline.trust.evidence import TESS, TextEvidence, candidates, page_context
+from pipeline.trust.evidence import SECOND, TESS, TextEvidence, candidates, page_context
 from pipeline.trust.second import RapidRecogniser
 
 # A box field's confidence at or above which it is accepted without review. Text
@@ -377,8 +377,11 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     style = guess_style(ctx["page_tconf"], ctx["page_agree"], ctx["page_wobble"])
     page_values = {fid: ev.raw(TESS) for fid, ev in evidence.items()}
     name_ids = [f.id for f in template.fields if f.ocr and f.ocr.hint == "name"]
-    hand = suggest.page_hand([page_values[f.id] for f in template.fields
-                              if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)])
+    hand = suggest.page_hand(
+        [page_values[f.id] for f in template.fields
+         if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)],
+        [ev.raw(source) for ev in evidence.values() if ev.kind == FieldKind.EMAIL
+         for source in (TESS, SECOND) if source == TESS or ev.ran_second])
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:

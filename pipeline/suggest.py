@@ -212,18 +212,20 @@ class PageHand:
 
     capitals: bool = False  # block capitals throughout (or typed so)
     accents: bool | None = None  # accents on capitals: yes, no, or not told (`accents.habit`)
+    mails: tuple[str, ...] = ()  # the engines' readings of the page's e-mail
 
 
 CAPITALS_SHARE = 0.8  # of a page's letters, read as capitals: a page in block capitals
 # (development pages: block 263 of 264 at 0.8 or more, mixed and typed none above 0.79)
 
 
-def page_hand(texts: Sequence[str]) -> PageHand:
-    """`PageHand` from Tesseract's readings of a page's names, titles and address."""
+def page_hand(texts: Sequence[str], mails: Sequence[str] = ()) -> PageHand:
+    """`PageHand` from Tesseract's readings of a page's names, titles and address,
+    and both engines' of its e-mail."""
     letters = [c for t in texts for c in t if c.isalpha()]
     capitals = len(letters) >= 20 and sum(c.isupper() for c in letters) >= (
         CAPITALS_SHARE * len(letters))
-    return PageHand(capitals, accents.habit(texts))
+    return PageHand(capitals, accents.habit(texts), tuple(m for m in mails if m))
 
 
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",
@@ -267,6 +269,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if hand or mostly_capitals(value):  # neat block capitals can pass for type
         value, changes = suggest(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
+        value = name_from_mail(ev.field, value, page.mails, repairs)
         if (page.capitals or (ev.field == "nom" and mostly_capitals(value))) and (
                 not value.isupper()):
             value = value.upper()
@@ -363,6 +366,31 @@ def _joined(a: str, b: str, names: bool, surnames: bool) -> str | None:
 
 # A word opening on an elided article or preposition ("d'Armes", "L'ALLIER")
 _ELIDED = re.compile(r"[^\W\d_]['’]")
+
+
+def name_from_mail(fid: str, value: str, mails: Sequence[str], repairs: list[str]) -> str:
+    """A handwritten first name or surname no list knows, as the page's e-mail spells
+    it: the one piece of the address's name part a letter or two off it that the
+    list does know ("BOUSAUET" beside "elise.bousquet74@...": BOUSQUET). The
+    e-mail is another crop read by both engines: their slips rarely coincide."""
+    names = {"prenom": lexicon.first_names(), "nom": lexicon.surnames()}.get(fid)
+    if not names or not value or not mails or not _LETTERS.fullmatch(value):
+        return value
+    key = lexicon.fold_key(value)
+    if key in names:
+        return value
+    pieces = {p for m in mails for p in re.split(r"[^a-z]+", fold(m.rpartition("@")[0] or m))
+              if len(p) >= 3}
+    limit = 1 if len(key) <= 4 else 2
+    near = {p for p in pieces if p in names and Levenshtein.distance(key, p) <= limit}
+    if len(near) != 1:
+        return value
+    found = near.pop()
+    if fid == "prenom":
+        found = lexicon.name_spellings().get(found, found)
+    out = found.upper() if value.isupper() else found[0].upper() + found[1:].lower()
+    repairs.append(f"suggestion: {value} -> {out} (as the e-mail spells it)")
+    return out
 
 
 def elided_l(value: str, repairs: list[str]) -> str:

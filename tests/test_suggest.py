@@ -335,6 +335,19 @@ def test_a_street_named_after_a_rare_word_is_not_snapped_to_a_commoner_one() -> 
         assert suggest("adresse", address) == (address, [])
 
 
+def test_a_name_no_list_knows_is_suggested_as_the_email_spells_it() -> None:
+    from pipeline.suggest import name_from_mail
+
+    notes: list[str] = []
+    mails = ["elise.bousquet74@laposte.net", "ENSEbous JTIOnrLEnf"]
+    assert name_from_mail("nom", "BOUSAUET", mails, notes) == "BOUSQUET"
+    assert notes
+    assert name_from_mail("prenom", "Gekaldine", ["geraldine.didier@x.fr"], []) == "Geraldine"
+    # a known name stays, and so does one no piece of the e-mail is near
+    assert name_from_mail("prenom", "Marie", ["mario.dupont@x.fr"], []) == "Marie"
+    assert name_from_mail("nom", "BOUSAUET", ["e.martin@x.fr"], []) == "BOUSAUET"
+
+
 def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
     notes: list[str] = []
     assert joined_words("POLE DÉVELOPPE MENT ET TOURIS TIQUE", notes) == (

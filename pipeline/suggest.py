@@ -142,12 +142,46 @@ VOCABULARY_FILE = SCHEMAS_DIR / "vocabulary-fr.yaml"
 
 
 @cache
-def _field_word_list() -> tuple[str, ...]:
+def _vocabulary_file() -> dict:
     try:
-        data = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
+        return yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8")) or {}
     except OSError:
-        return ()
-    return tuple(str(w) for w in data.get("words", []))
+        return {}
+
+
+@cache
+def _field_word_list() -> tuple[str, ...]:
+    return tuple(str(w) for w in _vocabulary_file().get("words", []))
+
+
+@cache
+def _heads(fid: str) -> dict[str, str]:
+    """{folded: as written} of the words field `fid`'s value starts with, if listed."""
+    return {fold(str(h)): str(h) for h in _vocabulary_file().get("heads", {}).get(fid, [])}
+
+
+HEAD_EDITS = 0.4  # letters in a head word a first word may be off, as a share
+
+
+def field_head(fid: str, value: str, repairs: list[str]) -> str:
+    """A structure's or job title's first word read as none of the words such names
+    start with, but far nearer one than any other ("Moicie de Brioude" -> "Mairie",
+    "Directrue" -> "Directrice"): that word. A closed class allows more letters off
+    than the dictionary's snapping does."""
+    heads = _heads(fid)
+    m = re.match(r"\s*([^\W\d_]+(?:-[^\W\d_]+)*)", value)
+    if not heads or not m or len(m.group(1)) < 3 or fold(m.group(1)) in heads:
+        return value
+    word = m.group(1)
+    key = fold(word)
+    near = sorted((Levenshtein.distance(key, k), k) for k in heads)
+    dist, best = near[0]
+    if dist > max(1, round(HEAD_EDITS * len(best))) or (len(near) > 1 and near[1][0] == dist):
+        return value
+    head = heads[best]
+    out = head if head.isupper() else _as_written(head.lower(), word, accents=True)
+    repairs.append(f"suggestion: {word} -> {out} (how a {fid} starts)")
+    return value[:m.start(1)] + out + value[m.end(1):]
 
 
 @cache
@@ -267,6 +301,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
             value = lookalike_postcode(value, repairs)
         value = fitting_postcode(value, repairs)
     if hand or mostly_capitals(value):  # neat block capitals can pass for type
+        value = field_head(ev.field, value, repairs)
         value, changes = suggest(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
         value = name_from_mail(ev.field, value, page.mails, repairs)

@@ -348,6 +348,22 @@ def test_a_name_no_list_knows_is_suggested_as_the_email_spells_it() -> None:
     assert name_from_mail("nom", "BOUSAUET", ["e.martin@x.fr"], []) == "BOUSAUET"
 
 
+@pytest.mark.parametrize(("fid", "read", "meant"), [
+    ("structure", "Moicie de Brioude", "Mairie de Brioude"),
+    ("fonction", "NIMKNTRICE DE TERRITOIRE", "ANIMATRICE DE TERRITOIRE"),
+    ("fonction", "Mare adjoint", "Maire adjoint"),
+    # a first word that is no head and near none, or near two: as read
+    ("structure", "VICHY VAL D'ALLIER", "VICHY VAL D'ALLIER"),
+    ("structure", "Clermont Communauté", "Clermont Communauté"),
+    ("fonction", "Directrue", "Directrue"),  # "Directeur" or "Directrice"
+])
+def test_a_first_word_near_one_a_structure_or_title_starts_with_is_taken_for_it(
+        fid: str, read: str, meant: str) -> None:
+    from pipeline.suggest import field_head
+
+    assert field_head(fid, read, []) == meant
+
+
 def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
     notes: list[str] = []
     assert joined_words("POLE DÉVELOPPE MENT ET TOURIS TIQUE", notes) == (

@@ -82,11 +82,12 @@ def _with_dot(domain: str) -> str:
 
 
 def without_spaces(value: str, repairs: list[str]) -> str:
-    """An e-mail has no spaces: one read is a gap between letters ("a uvergne-active.org")."""
-    joined = "".join(value.split())
-    if joined != value:
-        repairs.append("suggestion: spaces left out (an e-mail has none)")
-    return joined
+    """An e-mail has no spaces: one read is a gap between letters ("a uvergne-active.org");
+    nor a "." beside its "@" or another "." ("edith@.cc-hautlignon.fr": a printed dot)."""
+    tidy = re.sub(r"\.*@\.*", "@", re.sub(r"\.{2,}", ".", "".join(value.split())))
+    if tidy != value:
+        repairs.append("suggestion: spaces and dots no address has left out")
+    return tidy
 
 
 _USUAL_ENDINGS = ("fr", "com", "net", "org")
@@ -100,6 +101,10 @@ def usual_ending(value: str, repairs: list[str]) -> str:
         if dash and "@" in head and ending in _USUAL_ENDINGS:
             repairs.append(f"suggestion: '-{ending}' read for '.{ending}'")
             return f"{head}.{ending}"
+        local, _, domain = value.rpartition("@")
+        if (dotted := _with_dot(domain)) != domain:  # "cc-hautlignonfr"
+            repairs.append(f"suggestion: the '.' put back in {dotted}")
+            return f"{local}@{dotted}"
     head, dot, ending = value.rpartition(".")
     if not dot or "@" not in head or ending in validate.COMMON_ENDINGS:
         return value

@@ -311,10 +311,28 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
             repairs.append("suggestion: case: block capitals throughout")
         spelt = accents.as_written(value, page.accents, names=ev.field == "prenom",
                                    surname=ev.field == "nom")
-        if spelt != value:
-            repairs.append(f"suggestion: accents as written: {value} -> {spelt}")
-            value = spelt
+    elif ev.field == "prenom":  # typed: a first name's usual accents ("Anais" -> "Anaïs")
+        spelt = accents.as_written(value, None, names=True)
+    else:
+        spelt = value
+    if ev.field in ("nom", "prenom"):
+        spelt = _plain_c(spelt)
+    if spelt != value:
+        repairs.append(f"suggestion: accents as written: {value} -> {spelt}")
+        value = spelt
     return value
+
+
+def _plain_c(name: str) -> str:
+    """A name read with a ç its usual spelling lacks ("Leçonte"): a dot under a "c"."""
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        usual = lexicon.name_spellings().get(lexicon.fold_key(word))
+        if usual and "ç" not in usual.lower():
+            return word.replace("ç", "c").replace("Ç", "C")
+        return word
+
+    return re.sub(r"[^\W\d_]*[çÇ][^\W\d_]*", fix, name)
 
 
 # As many letters or digits as specks can be read as, in a field of each kind:
@@ -480,9 +498,15 @@ def capitalised_surnames(value: str, repairs: list[str]) -> str:
     return value
 
 
+# A last token of one letter in punctuation ("Maire ;Ç"): specks, one read as a letter
+_SPECK_LETTER = re.compile(r"\s+(?:[^\w\s]+[^\W\d_][^\w\s]*|[^\W\d_][^\w\s]+)$")
+
+
 def without_junk(value: str, repairs: list[str]) -> str:
-    """`value` without tokens that are neither words nor numbers ("Brioude, '")."""
+    """`value` without tokens that are neither words nor numbers ("Brioude, '"), nor a
+    last one of a letter in punctuation ("Maire ;Ç")."""
     text = " ".join(JUNK_TOKEN.sub(" ", value).split()).strip(" ,")
+    text = _SPECK_LETTER.sub("", text)
     text = re.sub(r"\s+,", ",", text)
     if text != value.strip() and value.strip():
         repairs.append("suggestion: specks read as characters left out")
@@ -571,15 +595,20 @@ def combine(fid: str, value: str, other: str, repairs: list[str], caps: bool = F
 
 
 def fitting_postcode(value: str, repairs: list[str]) -> str:
-    """An address whose postcode is not in its commune's region: one digit read again."""
+    """An address whose postcode is not in its commune's region, or is of a department
+    whose prefecture lies far from the commune: one department digit read again."""
     code, commune = validate.postcode_and_commune(value)
     if not code:
         return value
     likely = postcodes.likely_code(code, commune)
-    if likely is None:
+    if likely is not None:
+        repairs.append(f"suggestion: postcode {code} -> {likely} ({commune} is not in "
+                       f"{postcodes.departments()[code[:2]].name})")
+    elif (likely := postcodes.nearer_code(code, commune)) is not None:
+        repairs.append(f"suggestion: postcode {code} -> {likely} ({commune} lies far "
+                       f"nearer {postcodes.departments()[likely[:2]].name})")
+    else:
         return value
-    repairs.append(f"suggestion: postcode {code} -> {likely} ({commune} is not in "
-                   f"{postcodes.departments()[code[:2]].name})")
     at = value.rfind(code)
     return value[:at] + likely + value[at + len(code):]
 

@@ -149,6 +149,11 @@ def test_a_postcode_outside_its_communes_region_is_read_again() -> None:
         "1 place d'Armes, 15100 Saint-Flour")
     for fine in ("28 avenue Aristide Briand, 15000 Aurillac", "Le Bourg, 15140 Salers-Ouest"):
         assert fitting_postcode(fine, []) == fine
+    # the same region, but a department whose prefecture lies far from the commune
+    assert fitting_postcode("74 place du Foirail, 03170 Aubière", []) == (
+        "74 place du Foirail, 63170 Aubière")
+    # a commune between two prefectures is left as read
+    assert fitting_postcode("1 rue X, 63200 Vichy", []) == "1 rue X, 63200 Vichy"
 
 
 @pytest.mark.parametrize(
@@ -189,7 +194,8 @@ def test_an_at_sign_read_as_a_letter_is_put_back(read: str, meant: str) -> None:
      ("a.roux@x.be", "a.roux@x.be"),
      ("e.boucher@mairie-riom.f", "e.boucher@mairie-riom.fr"),  # its last letter lost
      ("s.pages@volvic-sources-volcans-com", "s.pages@volvic-sources-volcans.com"),
-     ("s.pages@ville-thiers", "s.pages@ville-thiers")],  # no ending read: none guessed
+     ("s.pages@ville-thiers", "s.pages@ville-thiers"),  # no ending read: none guessed
+     ("edith-bonnin@cc-hautlignonfr", "edith-bonnin@cc-hautlignon.fr")],  # its dot lost
 )
 def test_an_ending_a_letter_off_a_usual_one_is_read_as_it(read: str, meant: str) -> None:
     assert usual_ending(read, []) == meant
@@ -209,6 +215,9 @@ def test_specks_read_as_characters_are_left_out() -> None:
         "114 place de la Mairie, 43400 Le Chambon-sur-Lignon")
     kept = "Syndicat mixte (SMAT) - Pays d'Auge & Bocage / 2"
     assert without_junk(kept, []) == kept
+    # a last letter in punctuation is a speck too, a letter alone may be writing
+    assert without_junk("Maire { ;Ç", []) == "Maire"
+    assert without_junk("5 B rue Haute", []) == "5 B rue Haute"
 
 
 @pytest.mark.parametrize(
@@ -249,6 +258,8 @@ def test_an_email_suggestion_has_no_spaces() -> None:
         "s.alexandre@auvergne-active.org")
     assert notes
     assert without_spaces("a.roux@gmail.com", []) == "a.roux@gmail.com"
+    assert without_spaces("edith-bonnin@.cc-hautlignon..fr", []) == (
+        "edith-bonnin@cc-hautlignon.fr")
 
 
 def test_a_rare_name_a_letter_off_the_forms_names_is_suggested_as_them() -> None:

@@ -89,3 +89,47 @@ def likely_code(code: str, commune: str) -> str | None:
             if near and (best is None or min(near) < best[0]):
                 best = (min(near), head + code[2:])
     return best[1] if best else None
+
+
+NEARER = 3.0  # how much nearer the other department's prefecture must be ...
+NEAR_KM = 40.0  # ... and how near the commune
+
+
+def nearer_code(code: str, commune: str) -> str | None:
+    """The postcode one misread department digit away whose prefecture lies far
+    nearer the commune than its own does ("03170 Aubière": Aubière is 4 km from
+    Clermont-Ferrand, 93 from Moulins -> 63170), if `code` fits the region only.
+
+    Regions hold several departments, so the region check cannot see such a
+    slip; a commune on a border lies about as far from both prefectures and is
+    left alone. A guess for a reviewer, never a correction to accept.
+    """
+    if fits(code, commune) is not True:
+        return None
+    places = lexicon.commune_places()[lexicon.fold_key(commune)]
+    own = departments()[code[:2]]
+
+    def km(dept: Department) -> float:
+        return min((_km(lat, lon, dept.lat, dept.lon) for region, lat, lon in places
+                    if region == dept.region), default=math.inf)
+
+    here = km(own)
+    best: tuple[float, str] | None = None
+    for i in range(2):
+        for digit in "0123456789":
+            head = code[:i] + digit + code[i + 1:2]
+            dept = departments().get(head)
+            if head == code[:2] or dept is None or dept.region != own.region:
+                continue
+            d = km(dept)
+            if d <= NEAR_KM and d * NEARER <= here and (best is None or d < best[0]):
+                best = (d, head + code[2:])
+    return best[1] if best else None
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0 * math.asin(math.sqrt(a))

@@ -14,7 +14,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline import locate, mailsuggest, marks, preprocess, suggest, validate
+from pipeline import locate, mailsuggest, marks, preprocess, suggest, validate, vocabulary
 from pipeline.imaging import baseline_wobble
 from pipeline.models import (
     FieldResult,
@@ -301,7 +301,7 @@ def warm_up(template: Template) -> None:
     """
     second_engine()
     model = load_model()
-    suggest.nearest("commanes", "words")  # the tie-breakers: the field's words, word counts
+    vocabulary.nearest("commanes", "words")  # the tie-breakers: the field's words, word counts
     lexicon.word_count("commune")
     samples = {FieldKind.TEXT: "Xqzv Dupônt", FieldKind.ADDRESS: "1 rue Xqzv\n93000 Moulins",
                FieldKind.EMAIL: "xqzv.dupontQmairie-xqzvw.fr", FieldKind.PHONE: "04 73 00 00 0"}

@@ -1,243 +1,44 @@
 """The reviewer's pre-filled value: the reading, with what is surely misread put right.
 
 Typed or handwritten, where the two engines read a word differently and only
-one of their words is known, that one is taken ("missipoo" / "mission"); a
-postcode whose department is not where its commune lies is read again
-("93000 Moulins" -> "03000"). (E-mails: `mailsuggest`.)
-
-Tesseract reads handwriting letter by letter and slips ("MAIKIE DE LEZOIX").
-Most words of a structure, a job title or an address are dictionary words or
-places, and a first name is in the first-name list (surnames are left alone:
-almost any spelling is somebody's name): a word the lexicons do not
-know, with exactly one known word a few edits away, is suggested as that word
-("MAIRIE DE LEZOUX"). That is snapping, which invents words when trusted, so it
-only ever pre-fills a field already sent to review, with a note that shows the
-reviewer what changed. Capitals stay capitals, and accents are added only where
-the writer uses them.
-
-Handwritten digits are read again, one by one, by `handdigits`: a phone
-number whole, and an address's postcode.
+one of their words is known, that one is taken ("missipoo" / "mission"); specks
+left out, a split word joined, a surname given its capital, accents as the
+writer puts them (`accents`). By hand, unknown words are offered as the
+nearest known ones (`vocabulary`), a phone number is read again digit by digit
+(`handdigits`), and the page as a whole says whether it is in capitals.
+Addresses: `addresssuggest`; e-mails: `mailsuggest`. Nothing here is ever
+accepted unseen: it only pre-fills a field already sent to review, with a note.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import cache
-from pathlib import Path
 
-import yaml
-from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline import accents, handdigits, spelling, validate
-from pipeline.cache import cached
-from pipeline.template import SCHEMAS_DIR, FieldKind
-from pipeline.trust import lexicon, postcodes
+from pipeline.addresssuggest import (
+    capitalised_way,
+    fitting_postcode,
+    lookalike_postcode,
+    postcode_suggestion,
+    street_type,
+)
+from pipeline.template import FieldKind
+from pipeline.trust import lexicon
 from pipeline.trust.evidence import (
     JUNK_TOKEN,
     SECOND,
     TESS,
     TextEvidence,
-    canonical,
     mostly_capitals,
     small_surnames,
 )
 from pipeline.trust.lexicon import fold
-
-# A whole word: not a piece of a garbled token ("C[evunt", "\\S140").
-_WORD = re.compile(r"(?<![^\s\-'(])[^\W\d_]{3,}(?![^\s\-'),.])")
-# Which words a field's writing is made of, by field.
-VOCABULARY = {"structure": "words", "fonction": "words", "adresse": "words",
-              "prenom": "first"}
-_ACCENTED = re.compile(r"[À-ÖØ-öø-ÿœŒ]")
-
-
-def max_edits(length: int, names: bool) -> int:
-    """How far a reading may be from the word it is taken for: further for longer words."""
-    return 1 if names or length <= 5 else 2
-
-
-@cache
-def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
-    """{folded length: (folded words, their written forms)}."""
-    return cached(f"suggest-{vocabulary}-{lexicon.sources()}-{lexicon.version('pyspellchecker')}"
-                  f"-{_stamp(VOCABULARY_FILE)}.pickle",
-                  lambda: _build_by_length(vocabulary))
-
-
-def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
-    forms: dict[str, str] = {}
-    if vocabulary == "words":
-        # French's commonest spelling of it ("programme", not "programmé"), else the
-        # accented one where the dictionary has both ("developpement" too)
-        for w in sorted(lexicon.french_words(), key=lambda w: (w.isascii(), w)):
-            usual = lexicon.commonest_spelling(w)
-            forms.setdefault(fold(w), usual if usual and fold(usual) == fold(w) else w)
-        for w in spelling.places():
-            forms.setdefault(w, w)
-        for w in _field_word_list():
-            forms.setdefault(fold(w), w)
-    elif vocabulary == "first":
-        spellings = lexicon.name_spellings()
-        for k in lexicon.first_names():
-            if " " not in k:
-                forms[k] = spellings.get(k, k).lower()
-    grouped: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-    for k, w in forms.items():
-        if len(k) >= 3 and k.isalpha():
-            keys, written = grouped[len(k)]
-            keys.append(k)
-            written.append(w)
-    return dict(grouped)
-
-
-def nearest(word: str, vocabulary: str, by_frequency: bool = True) -> str | None:
-    """The only known word closest to `word` (folded, lower case), if one is close enough;
-    of several, the field's own, or (`by_frequency`) the far commoner in French."""
-    key = fold(word)
-    limit = max_edits(len(key), vocabulary != "words")
-    table = _by_length(vocabulary)
-    hits: list[tuple[int, str]] = []
-    # A misread letter keeps the length, a split or merged one changes it by one;
-    # two letters fewer is more often a word the dictionary lacks ("attractivité").
-    for n in range(len(key) - 1, len(key) + 2):
-        keys, written = table.get(n, ((), ()))
-        for _, dist, i in process.extract(key, keys, scorer=Levenshtein.distance,
-                                          score_cutoff=limit, limit=None):
-            hits.append((int(dist), written[i]))
-    if not hits:
-        return None
-    best = min(d for d, _ in hits)
-    tied = sorted({w for d, w in hits if d == best})
-    return tied[0] if len(tied) == 1 else _likelier(tied, vocabulary, by_frequency)
-
-
-TIE_DOMINANCE = 10.0  # how much commoner one of two equally near words must be
-
-
-def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | None:
-    """Of words equally near a reading, the one a form's field would hold
-    ("COMMANES": "communes", not "commandes"), else the far commoner in French
-    ("GKAND": "grand", not "gland"), else none. Not by frequency in an address:
-    streets are named after people and places ("Tanneries" is no "conneries")."""
-    if vocabulary == "words":
-        ours = [w for w in tied if fold(w) in field_words()]
-        if len(ours) == 1:
-            return ours[0]
-        if ours:
-            tied = ours
-    if not by_frequency:
-        return None
-    counts = sorted(((lexicon.word_count(w), w) for w in tied), reverse=True)
-    if counts[0][0] > 0 and counts[0][0] >= TIE_DOMINANCE * counts[1][0]:
-        return counts[0][1]
-    return None
-
-
-VOCABULARY_FILE = SCHEMAS_DIR / "vocabulary-fr.yaml"
-
-
-@cache
-def _vocabulary_file() -> dict:
-    try:
-        return yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8")) or {}
-    except OSError:
-        return {}
-
-
-@cache
-def _field_word_list() -> tuple[str, ...]:
-    return tuple(str(w) for w in _vocabulary_file().get("words", []))
-
-
-@cache
-def _heads(fid: str) -> dict[str, str]:
-    """{folded: as written} of the words field `fid`'s value starts with, if listed."""
-    return {fold(str(h)): str(h) for h in _vocabulary_file().get("heads", {}).get(fid, [])}
-
-
-HEAD_EDITS = 0.4  # letters in a head word a first word may be off, as a share
-
-
-def field_head(fid: str, value: str, repairs: list[str]) -> str:
-    """A structure's or job title's first word read as none of the words such names
-    start with, but far nearer one than any other ("Moicie de Brioude" -> "Mairie",
-    "Directrue" -> "Directrice"): that word. A closed class allows more letters off
-    than the dictionary's snapping does."""
-    heads = _heads(fid)
-    m = re.match(r"\s*([^\W\d_]+(?:-[^\W\d_]+)*)", value)
-    if not heads or not m or len(m.group(1)) < 3 or fold(m.group(1)) in heads:
-        return value
-    word = m.group(1)
-    key = fold(word)
-    near = sorted((Levenshtein.distance(key, k), k) for k in heads)
-    dist, best = near[0]
-    if dist > max(1, round(HEAD_EDITS * len(best))) or (len(near) > 1 and near[1][0] == dist):
-        return value
-    head = heads[best]
-    out = head if head.isupper() else _as_written(head.lower(), word, accents=True)
-    repairs.append(f"suggestion: {word} -> {out} (how a {fid} starts)")
-    return value[:m.start(1)] + out + value[m.end(1):]
-
-
-@cache
-def field_words() -> frozenset[str]:
-    """Folded words of `schemas/vocabulary-fr.yaml`: what structures, titles, addresses hold."""
-    return frozenset(fold(w) for w in _field_word_list())
-
-
-def _stamp(path: Path) -> str:
-    try:
-        st = path.stat()
-    except OSError:
-        return "none"
-    return f"{st.st_size}-{int(st.st_mtime)}"
-
-
-def _known(word: str, vocabulary: str) -> bool:
-    if vocabulary == "words":
-        return spelling.known_word(word) or fold(word) in field_words()
-    return fold(word) in lexicon.first_names()
-
-
-def _as_written(found: str, read: str, accents: bool) -> str:
-    """`found` in the reading's case; without accents if the writer writes capitals bare."""
-    if read.isupper() and len(read) > 1:
-        return found.upper() if accents else fold(found).upper()
-    if read[0].isupper():
-        return found[0].upper() + found[1:]
-    return found
-
-
-def suggest(fid: str, value: str) -> tuple[str, list[str]]:
-    """A handwritten field's reading made into the likeliest text, and the changes made."""
-    vocabulary = VOCABULARY.get(fid)
-    if not vocabulary or not value:
-        return value, []
-    changes: list[str] = []
-    text = value
-    if mostly_capitals(text) and not text.isupper():
-        text = text.upper()  # block capitals: "Du", "dE" are the same capitals misread
-        changes.append("case: block capitals throughout")
-    accents = bool(_ACCENTED.search(text))
-
-    def fix(m: re.Match[str]) -> str:
-        word = m.group(0)
-        if _known(word, vocabulary):
-            return word
-        found = nearest(word, vocabulary, by_frequency=fid != "adresse")
-        if found is None or fold(found) == fold(word):
-            return word
-        out = _as_written(found, word, accents)
-        changes.append(f"{word} -> {out} (nearest known word)")
-        return out
-
-    text = _WORD.sub(fix, text)
-    return text, changes
+from pipeline.vocabulary import VOCABULARY, field_head, known_words
 
 
 @dataclass(frozen=True)
@@ -302,7 +103,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
         value = fitting_postcode(value, repairs)
     if hand or mostly_capitals(value):  # neat block capitals can pass for type
         value = field_head(ev.field, value, repairs)
-        value, changes = suggest(ev.field, value)
+        value, changes = known_words(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
         value = name_from_mail(ev.field, value, page.mails, repairs)
         if (page.capitals or (ev.field == "nom" and mostly_capitals(value))) and (
@@ -346,37 +147,6 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _MIXED = re.compile(r"[^\W\d_]\d|\d[^\W\d_]{3,}")  # "R10m", "B4"; not "1er", "2A", "3e"
 # A word as written: letters, joined by hyphens or apostrophes, a comma or period after
 _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[,.]?")
-
-
-# How a French street address names its way, after the house number
-STREET_TYPES = ("rue", "avenue", "boulevard", "place", "chemin", "allée", "impasse", "route",
-                "quai", "cours", "square", "passage", "faubourg", "résidence", "hameau",
-                "lotissement", "sentier", "montée", "promenade", "esplanade", "voie")
-# ... and as it is shortened ("Rte de Lyon" is no misread "Rue")
-STREET_ABBREVIATIONS = ("bd", "av", "pl", "ch", "che", "rte", "imp", "all", "sq", "fg", "res",
-                        "crs", "lot", "ham", "pas", "qu", "mte", "prom", "esp", "sen")
-_STREET_KEYS = frozenset(fold(t) for t in STREET_TYPES)
-# the house number and its "bis", "ter", "B" ... then the word naming the way
-_WAY = re.compile(r"^\s*(?:\d+\s*(?:bis|ter|quater|[A-Da-d])?\b[\s,]*)?([^\W\d_]+)", re.IGNORECASE)
-
-
-def street_type(value: str, repairs: list[str]) -> str:
-    """An address whose way is named by a word a letter (two in a long one) off one
-    street type and is none ("PLAGE DE LA MAIRIE", "AVEMCE"): the street type."""
-    m = _WAY.match(value)
-    if not m:
-        return value
-    word = m.group(1)
-    key = fold(word).lower()
-    if key in _STREET_KEYS or key in STREET_ABBREVIATIONS:
-        return value
-    near = [t for t in STREET_TYPES
-            if Levenshtein.distance(key, fold(t)) <= (2 if len(key) >= 6 else 1)]
-    if len(near) != 1 or len(key) < 3:
-        return value
-    found = _as_written(near[0], word, accents=bool(_ACCENTED.search(value)))
-    repairs.append(f"suggestion: {word} -> {found} (a street type)")
-    return value[:m.start(1)] + found + value[m.end(1):]
 
 
 # "I'Allier": French elides "le"/"la", never an "I", before a vowel or h
@@ -476,17 +246,6 @@ def capitalised_start(value: str, repairs: list[str]) -> str:
         return value
     repairs.append(f"suggestion: {value[0]} -> {value[0].upper()} (the first letter)")
     return value[0].upper() + value[1:]
-
-
-def capitalised_way(value: str, repairs: list[str]) -> str:
-    """An address opening on a street type in small letters, with no number before
-    it, gets its capital ("place de la Mairie" -> "Place de la Mairie")."""
-    m = re.match(r"\s*([^\W\d_]+)", value)
-    if not m or not m.group(1).islower() or fold(m.group(1)).lower() not in _STREET_KEYS:
-        return value
-    repairs.append(f"suggestion: {m.group(1)} -> {m.group(1).capitalize()} (an address's "
-                   "first word)")
-    return value[:m.start(1)] + m.group(1).capitalize() + value[m.end(1):]
 
 
 def capitalised_surnames(value: str, repairs: list[str]) -> str:
@@ -594,25 +353,6 @@ def combine(fid: str, value: str, other: str, repairs: list[str], caps: bool = F
     return " ".join(out)
 
 
-def fitting_postcode(value: str, repairs: list[str]) -> str:
-    """An address whose postcode is not in its commune's region, or is of a department
-    whose prefecture lies far from the commune: one department digit read again."""
-    code, commune = validate.postcode_and_commune(value)
-    if not code:
-        return value
-    likely = postcodes.likely_code(code, commune)
-    if likely is not None:
-        repairs.append(f"suggestion: postcode {code} -> {likely} ({commune} is not in "
-                       f"{postcodes.departments()[code[:2]].name})")
-    elif (likely := postcodes.nearer_code(code, commune)) is not None:
-        repairs.append(f"suggestion: postcode {code} -> {likely} ({commune} lies far "
-                       f"nearer {postcodes.departments()[likely[:2]].name})")
-    else:
-        return value
-    at = value.rfind(code)
-    return value[:at] + likely + value[at + len(code):]
-
-
 def _phone_digits(text: str) -> str:
     """The digits of a reading when they make a French number (ten, from 0), else ""."""
     digits = "".join(c for c in text if c.isdigit())
@@ -642,68 +382,3 @@ def phone_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
         repairs.append(f"suggestion: read digit by digit as {checked.value}")
         return checked.value
     return value
-
-
-# What a handwritten digit is read as ("/SIDO SAINT-FLOUR", "©3500 GANNAT")
-_HAND_DIGITS = {**dict.fromkeys("OoQD@©", "0"), **dict.fromkeys("()/\\|!Il", "1"),
-                **dict.fromkeys("Zz", "2"), **dict.fromkeys("Ss", "5"),
-                **dict.fromkeys("Gb", "6"), "B": "8", **dict.fromkeys("qg", "9")}
-_AS_HAND_DIGIT = str.maketrans(_HAND_DIGITS)
-# five of them (not all letters) before the commune's name
-_POSTCODE_PLACE = re.compile(
-    rf"(?<![\w@])([\d{re.escape(''.join(_HAND_DIGITS))}]{{5}})(?=\s+[^\W\d_]{{2}})")
-
-
-def lookalike_postcode(value: str, repairs: list[str]) -> str:
-    """A handwritten address with no postcode read: five characters before the
-    commune, digits and what digits are read as, taken as the postcode when that
-    puts it in the commune's region ("/SIDO SAINT-FLOUR" -> "15100")."""
-    if validate.postcode_and_commune(value)[0]:
-        return value
-    found = []
-    for m in _POSTCODE_PLACE.finditer(value):
-        code = m.group(1).translate(_AS_HAND_DIGIT)
-        commune = value[m.end(1):].strip(" ,")
-        if (not m.group(1).isalpha() and code.isdigit()
-                and postcodes.fits(code, commune)):
-            found.append((m, code))
-    if len(found) != 1:
-        return value
-    m, code = found[0]
-    repairs.append(f"suggestion: postcode {m.group(1)!r} read as {code}")
-    return value[:m.start(1)] + code + value[m.end(1):]
-
-
-def postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
-    """A handwritten address in review: its postcode read digit by digit.
-
-    Tesseract reads a handwritten postcode right about one time in eight
-    ("43/3D", "(3140"); the digit reader, told where the line's reading shows
-    digits, about four times in ten (generated sets); but not one that puts
-    the commune in another region. Only ever a suggestion.
-    """
-    code, _ = validate.postcode_and_commune(value)
-    best, line = handdigits.DigitReading("", 0.0), -1
-    for i, (crop, text) in enumerate(zip(ev.crops, ev.t_lines, strict=False)):
-        if crop.size:
-            r = handdigits.find_postcode(crop, text=text)
-            if r.confidence > best.confidence:
-                best, line = r, i
-    if not best.text or best.text == code:
-        return value
-    if code:  # in the value chosen (either engine's), where its postcode was read
-        at = value.rfind(code)
-        suggested = value[:at] + best.text + value[at + len(code):]
-    else:  # none read: where Tesseract's line shows digits
-        span = handdigits.postcode_span(ev.t_lines[line])
-        if span is None:
-            return value
-        lines = list(ev.t_lines)
-        text = lines[line]
-        lines[line] = f"{text[:span[0]].rstrip()} {best.text} {text[span[1]:].lstrip()}".strip()
-        suggested = canonical(FieldKind.ADDRESS, "\n".join(lines), ev.words).value
-    if (not suggested or best.text not in suggested or suggested == value
-            or postcodes.address_fits(suggested) is False):
-        return value
-    repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
-    return suggested

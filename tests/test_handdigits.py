@@ -125,7 +125,7 @@ def test_no_postcode_is_invented_where_the_reading_shows_none() -> None:
 
 
 def test_a_handwritten_address_in_review_gets_the_postcode_read_digit_by_digit() -> None:
-    from pipeline.suggest import postcode_suggestion
+    from pipeline.addresssuggest import postcode_suggestion
     from pipeline.template import FieldKind
     from pipeline.trust.evidence import TextEvidence
 

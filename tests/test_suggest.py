@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.addresssuggest import capitalised_way, fitting_postcode, lookalike_postcode
 from pipeline.mailsuggest import (
     at_sign,
     dot_in_gap,
@@ -15,20 +16,17 @@ from pipeline.mailsuggest import (
 from pipeline.suggest import (
     capitalised_start,
     capitalised_surnames,
-    capitalised_way,
     combine,
     elided_l,
-    fitting_postcode,
     joined_words,
-    lookalike_postcode,
     o_for_q,
     page_hand,
     prefill,
-    suggest,
     without_junk,
 )
 from pipeline.template import FieldKind
 from pipeline.trust import postcodes
+from pipeline.vocabulary import field_head, known_words, nearest
 
 pytestmark = pytest.mark.usefixtures("french_dictionary")
 
@@ -48,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("french_dictionary")
 )
 def test_an_unknown_word_with_one_close_known_word_is_suggested_as_it(
         fid: str, read: str, meant: str) -> None:
-    value, changes = suggest(fid, read)
+    value, changes = known_words(fid, read)
     assert value == meant
     assert changes  # the reviewer is shown what changed
 
@@ -64,7 +62,7 @@ def test_an_unknown_word_with_one_close_known_word_is_suggested_as_it(
     ],
 )
 def test_known_words_names_and_other_fields_are_left_as_read(fid: str, read: str) -> None:
-    assert suggest(fid, read) == (read, [])
+    assert known_words(fid, read) == (read, [])
 
 
 @pytest.mark.parametrize(
@@ -334,8 +332,6 @@ def test_a_speck_in_an_empty_phone_or_email_field_is_no_suggestion() -> None:
 ])
 def test_of_equally_near_words_the_likelier_in_the_field_is_suggested(
         read: str, meant: str | None) -> None:
-    from pipeline.suggest import nearest
-
     assert nearest(read, "words") == meant
 
 
@@ -343,7 +339,7 @@ def test_a_street_named_after_a_rare_word_is_not_snapped_to_a_commoner_one() -> 
     # the frequency tie-break is for titles and structures: streets bear names
     for address in ("16 rue des Tanneries, 43200 YSSINGEAUX", "Place Hennequin, 03800 GANNAT",
                     "33 ROUTE DU FOIRAIL, 03120 LAPALISSE"):
-        assert suggest("adresse", address) == (address, [])
+        assert known_words("adresse", address) == (address, [])
 
 
 def test_a_name_no_list_knows_is_suggested_as_the_email_spells_it() -> None:
@@ -370,8 +366,6 @@ def test_a_name_no_list_knows_is_suggested_as_the_email_spells_it() -> None:
 ])
 def test_a_first_word_near_one_a_structure_or_title_starts_with_is_taken_for_it(
         fid: str, read: str, meant: str) -> None:
-    from pipeline.suggest import field_head
-
     assert field_head(fid, read, []) == meant
 
 

@@ -205,7 +205,8 @@ def name_from_mail(fid: str, value: str, mails: Sequence[str], repairs: list[str
     pieces = {p for m in mails for p in re.split(r"[^a-z]+", fold(m.rpartition("@")[0] or m))
               if len(p) >= 3}
     limit = 1 if len(key) <= 4 else 2
-    near = {p for p in pieces if p in names and Levenshtein.distance(key, p) <= limit}
+    near = {p for p in pieces if p in names and abs(len(p) - len(key)) <= 1
+            and Levenshtein.distance(key, p) <= limit}  # not "SOUX" in "DISOUX"
     if len(near) != 1:
         return value
     found = near.pop()

@@ -152,13 +152,17 @@ def field_head(fid: str, value: str, repairs: list[str]) -> str:
     than the dictionary's snapping does."""
     heads = _heads(fid)
     m = re.match(r"\s*([^\W\d_]+(?:-[^\W\d_]+)*)", value)
-    if not heads or not m or len(m.group(1)) < 3 or fold(m.group(1)) in heads:
-        return value
+    if (not heads or not m or len(m.group(1)) < (3 if m.group(1).isupper() else 4)
+            or fold(m.group(1)) in heads):
+        return value  # ("Cha rGee": a piece of a split word, no "Chef"; "CEI" may be "CCI")
     word = m.group(1)
     key = fold(word)
-    near = sorted((Levenshtein.distance(key, k), k) for k in heads)
+    # an acronym only for capitals ("CEI" -> "CCI", but "Made" is no "CAUE")
+    near = sorted((Levenshtein.distance(key, k), k) for k, h in heads.items()
+                  if word.isupper() or not h.isupper())
     dist, best = near[0]
-    if dist > max(1, round(HEAD_EDITS * len(best))) or (len(near) > 1 and near[1][0] == dist):
+    if (dist > max(1, round(HEAD_EDITS * min(len(best), len(key))))
+            or (len(near) > 1 and near[1][0] == dist)):
         return value
     head = heads[best]
     out = head if head.isupper() else as_written(head.lower(), word, accents=True)

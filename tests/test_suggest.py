@@ -353,6 +353,8 @@ def test_a_name_no_list_knows_is_suggested_as_the_email_spells_it() -> None:
     # a known name stays, and so does one no piece of the e-mail is near
     assert name_from_mail("prenom", "Marie", ["mario.dupont@x.fr"], []) == "Marie"
     assert name_from_mail("nom", "BOUSAUET", ["e.martin@x.fr"], []) == "BOUSAUET"
+    # a piece of the name is no name: "soux" is not "DISOUX"
+    assert name_from_mail("nom", "DISOUX", ["hortense.di soux@x.fr"], []) == "DISOUX"
 
 
 @pytest.mark.parametrize(("fid", "read", "meant"), [
@@ -363,6 +365,9 @@ def test_a_name_no_list_knows_is_suggested_as_the_email_spells_it() -> None:
     ("structure", "VICHY VAL D'ALLIER", "VICHY VAL D'ALLIER"),
     ("structure", "Clermont Communauté", "Clermont Communauté"),
     ("fonction", "Directrue", "Directrue"),  # "Directeur" or "Directrice"
+    ("fonction", "Cha rGee de mission", "Cha rGee de mission"),  # a piece, no "Chef"
+    ("structure", "Made d'Aurillac", "Made d'Aurillac"),  # in small letters, no "CAUE"
+    ("structure", "CEI de la Haute-Loire", "CCI de la Haute-Loire"),
 ])
 def test_a_first_word_near_one_a_structure_or_title_starts_with_is_taken_for_it(
         fid: str, read: str, meant: str) -> None:

@@ -381,7 +381,9 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
         [page_values[f.id] for f in template.fields
          if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)],
         [ev.raw(source) for ev in evidence.values() if ev.kind == FieldKind.EMAIL
-         for source in (TESS, SECOND) if source == TESS or ev.ran_second])
+         for source in (TESS, SECOND) if source == TESS or ev.ran_second],
+        ", ".join(page_values[f.id].replace("\n", ", ") for f in template.fields
+                  if f.kind == FieldKind.ADDRESS))
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:

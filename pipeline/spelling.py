@@ -286,18 +286,25 @@ def guess_commune(address: str) -> tuple[str, list[str]]:
     """The address with its commune, if no place is so called, as the one place a letter
     or two away ("Arpaion-sur-Cère" -> "Arpajon-sur-Cère"): a guess, for a reviewer."""
     _, commune = postcode_and_commune(address)
-    key = lexicon.fold_key(commune)
-    if len(key) < 5 or lexicon.is_commune(commune):
+    name = nearest_commune(commune)
+    if name is None:
         return address, []
-    found = _nearest(key, _commune_keys(), 1 if len(key) < 10 else 2)
-    if found is None:
-        return address, []
-    name = lexicon.commune_names()[found]
-    if commune.isupper():  # written in capitals, as on envelopes
-        name = name.upper()
     at = address.rfind(commune)
     return (address[:at] + name + address[at + len(commune):],
             [f"{commune} -> {name} (the nearest commune)"])
+
+
+def nearest_commune(read: str) -> str | None:
+    """The one commune a letter or two off `read` (5 letters at least), if `read` is
+    none; in capitals if it was written so ("AVBIERE" -> "AUBIÈRE")."""
+    key = lexicon.fold_key(read)
+    if len(key) < 5 or lexicon.is_commune(read):
+        return None
+    found = _nearest(key, _commune_keys(), 1 if len(key) < 10 else 2)
+    if found is None:
+        return None
+    name = lexicon.commune_names()[found]
+    return name.upper() if read.isupper() else name  # capitals, as on envelopes
 
 
 def _nearest(key: str, choices: Mapping[int, Sequence[str]], limit: int) -> str | None:

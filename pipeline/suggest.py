@@ -48,19 +48,22 @@ class PageHand:
     capitals: bool = False  # block capitals throughout (or typed so)
     accents: bool | None = None  # accents on capitals: yes, no, or not told (`accents.habit`)
     mails: tuple[str, ...] = ()  # the engines' readings of the page's e-mail
+    commune: str = ""  # the commune its address names, if a known one
 
 
 CAPITALS_SHARE = 0.8  # of a page's letters, read as capitals: a page in block capitals
 # (development pages: block 263 of 264 at 0.8 or more, mixed and typed none above 0.79)
 
 
-def page_hand(texts: Sequence[str], mails: Sequence[str] = ()) -> PageHand:
+def page_hand(texts: Sequence[str], mails: Sequence[str] = (), address: str = "") -> PageHand:
     """`PageHand` from Tesseract's readings of a page's names, titles and address,
     and both engines' of its e-mail."""
     letters = [c for t in texts for c in t if c.isalpha()]
     capitals = len(letters) >= 20 and sum(c.isupper() for c in letters) >= (
         CAPITALS_SHARE * len(letters))
-    return PageHand(capitals, accents.habit(texts), tuple(m for m in mails if m))
+    _, commune = validate.postcode_and_commune(" ".join(address.split()))
+    commune = commune if commune and lexicon.is_commune(commune) else ""
+    return PageHand(capitals, accents.habit(texts), tuple(m for m in mails if m), commune)
 
 
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",
@@ -102,7 +105,8 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
             value = lookalike_postcode(value, repairs)
         value = fitting_postcode(value, repairs)
     if hand or mostly_capitals(value):  # neat block capitals can pass for type
-        value = field_head(ev.field, value, repairs)
+        value = town_hall(ev.field, field_head(ev.field, value, repairs), repairs,
+                          page.commune)
         value, changes = known_words(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
         value = name_from_mail(ev.field, value, page.mails, repairs)
@@ -189,6 +193,30 @@ def _joined(a: str, b: str, names: bool, surnames: bool) -> str | None:
 
 # A word opening on an elided article or preposition ("d'Armes", "L'ALLIER")
 _ELIDED = re.compile(r"[^\W\d_]['’]")
+
+
+# "Mairie de Royat", "MAIRIE D'AURILLAC": what follows is a commune's name
+_TOWN_HALL = re.compile(r"^\s*(?:mairie|ville)\s+(?:de\s+|d['’]\s*|du\s+)", re.IGNORECASE)
+
+
+def town_hall(fid: str, value: str, repairs: list[str], commune: str = "") -> str:
+    """A town hall's structure whose commune is no place, as the commune of the page's
+    address if it is that a few letters off ("Mairie de foyat" above "63130 Royat"),
+    else the one commune a letter or two off."""
+    m = _TOWN_HALL.match(value) if fid == "structure" else None
+    if not m or not (read := value[m.end():].strip()) or lexicon.is_commune(read):
+        return value
+    key = lexicon.fold_key(read)
+    if commune and Levenshtein.distance(key, lexicon.fold_key(commune)) <= max(
+            1, round(0.4 * len(key))):
+        official = lexicon.commune_names().get(lexicon.fold_key(commune), commune)
+        name: str | None = official.upper() if read.isupper() else official
+    else:
+        name = spelling.nearest_commune(read)
+    if name is None:
+        return value
+    repairs.append(f"suggestion: {read} -> {name} (a commune, after {m.group(0).strip()})")
+    return value[:m.end()] + name
 
 
 def name_from_mail(fid: str, value: str, mails: Sequence[str], repairs: list[str]) -> str:

@@ -374,6 +374,25 @@ def test_a_first_word_near_one_a_structure_or_title_starts_with_is_taken_for_it(
     assert field_head(fid, read, []) == meant
 
 
+def test_a_town_halls_commune_is_the_address_one_or_the_nearest_commune() -> None:
+    from pipeline.suggest import town_hall
+
+    notes: list[str] = []
+    # the page's address names Royat: "foyat" is as near "Loyat" as "Royat" alone
+    assert town_hall("structure", "Mairie de foyat", notes, "Royat") == "Mairie de Royat"
+    assert notes
+    assert town_hall("structure", "Mairie de foyat", []) == "Mairie de foyat"
+    assert town_hall("structure", "MAIRIE DE LEXPOFS", [], "Lempdes") == "MAIRIE DE LEMPDES"
+    assert town_hall("structure", "Mairie de Biode", [], "Brioude") == "Mairie de Brioude"
+    assert town_hall("structure", "Mairie de Thiera", []) == "Mairie de Thiers"  # nearest
+    # in the structure's own case, whatever the address's
+    assert town_hall("structure", "Mairie de Sait-Pourçain-sur-Sioule", [],
+                     "SAINT-POURCAIN-SUR-SIOULE") == "Mairie de Saint-Pourçain-sur-Sioule"
+    # a real commune, another field: as read
+    assert town_hall("structure", "Mairie de Volvic", [], "Riom") == "Mairie de Volvic"
+    assert town_hall("fonction", "Mairie de foyat", [], "Royat") == "Mairie de foyat"
+
+
 def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
     notes: list[str] = []
     assert joined_words("POLE DÉVELOPPE MENT ET TOURIS TIQUE", notes) == (

@@ -16,7 +16,6 @@ accents Tesseract made up.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
 
@@ -39,16 +38,11 @@ def spellings() -> dict[str, str]:
 
 
 def _build_spellings() -> dict[str, str]:
-    from spellchecker import SpellChecker  # pyspellchecker: word frequencies in French text
-
-    uses: dict[str, dict[str, int]] = defaultdict(dict)
-    for word, n in SpellChecker(language="fr", distance=1).word_frequency.dictionary.items():
-        if word.isalpha():
-            uses[fold(word, case=False).lower()][word] = n
+    uses = lexicon.spelling_uses()
     out: dict[str, str] = {}
     for key, forms in uses.items():
         word, n = max(forms.items(), key=lambda t: t[1])
-        if n >= DOMINANT * sum(forms.values()):
+        if word.isalpha() and n >= DOMINANT * sum(forms.values()):
             out[key] = word
     # Place names (official spellings) and first names (their most accented
     # spelling in the records) where the dictionary does not know the word.

@@ -96,15 +96,10 @@ _USUAL_ENDINGS = ("fr", "com", "net", "org")
 def usual_ending(value: str, repairs: list[str]) -> str:
     """An e-mail ending a letter off one usual ending, and on none ("cc-saint-flour.fk",
     "gmail.con", "mairie-riom.f", "volcans-com"): on a French form, the usual one is meant."""
-    if "@" in value and "." not in value.rpartition("@")[2]:
-        head, dash, ending = value.rpartition("-")  # "volvic-sources-volcans-com"
-        if dash and "@" in head and ending in _USUAL_ENDINGS:
-            repairs.append(f"suggestion: '-{ending}' read for '.{ending}'")
-            return f"{head}.{ending}"
-        local, _, domain = value.rpartition("@")
-        if (dotted := _with_dot(domain)) != domain:  # "cc-hautlignonfr"
-            repairs.append(f"suggestion: the '.' put back in {dotted}")
-            return f"{local}@{dotted}"
+    local, at, domain = value.rpartition("@")
+    if at and (dotted := validate.dotted_domain(domain)):  # "cc-hautlignonfr", "volcans-com"
+        repairs.append(f"suggestion: the '.' put back in {dotted}")
+        return f"{local}@{dotted}"
     head, dot, ending = value.rpartition(".")
     if not dot or "@" not in head or ending in validate.COMMON_ENDINGS:
         return value

@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from pipeline.cache import cached
 from pipeline.trust import lexicon
-from pipeline.validate import COMMON_ENDINGS, ending_dot, postcode_and_commune
+from pipeline.validate import COMMON_ENDINGS, dotted_domain, postcode_and_commune
 
 # What Tesseract reads -> what the letter was, for the swaps a dot under it causes.
 SWAPS = {
@@ -222,8 +222,7 @@ def correct_email(mail: str, names: list[str], structure: str = "") -> tuple[str
             if part != w and not known(part.capitalize(), names=False) and _swapped(part, w) > 0:
                 domain = domain[:i] + w + domain[i + len(w):]
                 changes.append(f"{part} -> {w} (as written elsewhere on the form)")
-    if "." not in domain and (fixed := ending_dot(domain)):
-        fixed = fixed.replace("-.", ".")  # "beaumont-fr": the "." read as a "-"
+    if fixed := dotted_domain(domain):  # "beaumont-fr", "beaumontfr"
         changes.append(f"{domain} -> {fixed} (a domain needs its dot)")
         domain = fixed
     head, dot, tld = domain.rpartition(".")

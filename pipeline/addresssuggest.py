@@ -8,6 +8,7 @@ Only ever suggestions: `suggest.prefill` calls these for fields in review.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -155,8 +156,13 @@ _BOX = re.compile(r"^(.*\b(?:BP|CS|TSA)\s*\S+\s*(?:-\s*)?)(.*)$", re.IGNORECASE)
 PLACE_SIMILARITY = 70  # how like the commune read a commune's name must be (0-100) ...
 PLACE_SIMILARITY_WITH_CODE = 55  # ... or, with CODE_AGREES of its postcode's digits read
 CODE_AGREES = 4
-DIGIT_WEIGHT = 8  # a postcode digit read right is worth this much name similarity
-PLACE_MARGIN = 8  # over the next likeliest place, else no suggestion
+DIGIT_WEIGHT = 8  # a postcode digit read right is worth this much name similarity ...
+# ... and ten times as many inhabitants this much: mail comes from where people are.
+# (A digit read right is about 9 to 1 evidence, as is a tenfold population; taken at
+# two thirds of that, as the mail of one seminar is not the country's.)
+POPULATION_WEIGHT = 5
+PLACE_MARGIN = 6  # over the next likeliest place, else no suggestion
+PLACE_POOL = 30  # names looked at for each way of reading the line
 
 
 @dataclass(frozen=True)
@@ -207,20 +213,24 @@ def _place_guesses(line: str) -> list[_PlaceGuess]:
         key = postcodes.place_key(re.sub(r"[^\w\s'-]", "", name_read.translate(_AS_HAND_LETTER)))
         if len(key.replace(" ", "")) < 3:
             continue
-        for found, sim, _ in process.extract(key, _place_keys(), scorer=fuzz.ratio, limit=5,
+        for found, sim, _ in process.extract(key, _place_keys(), scorer=fuzz.ratio,
+                                             limit=PLACE_POOL,
                                              score_cutoff=PLACE_SIMILARITY_WITH_CODE):
             for code, name in postcodes.places()[found]:
                 agree = _code_agreement(code_read, code)
                 # what is left before the name must look like a postcode: more than a
                 # stray mark besides its five digits costs as much as a digit wrong
                 extra = max(0, len("".join(code_read.split())) - 6)
-                g = _PlaceGuess(sim + DIGIT_WEIGHT * (agree - extra), sim, agree, code, name)
+                prior = POPULATION_WEIGHT * math.log10(postcodes.population(code, name))
+                g = _PlaceGuess(sim + DIGIT_WEIGHT * (agree - extra) + prior, sim, agree,
+                                code, name)
                 if (code, name) not in guesses or g.score > guesses[code, name].score:
                     guesses[code, name] = g
     return sorted(guesses.values(), key=lambda g: -g.score)
 
 
-def place_suggestion(value: str, repairs: list[str], writes_accents: bool | None = None) -> str:
+def place_suggestion(value: str, repairs: list[str], writes_accents: bool | None = None,
+                     all_capitals: bool = False) -> str:
     """An address whose postcode and commune are no pair France's postcode table
     knows: the pair most like what was read, where one stands out.
 
@@ -236,7 +246,8 @@ def place_suggestion(value: str, repairs: list[str], writes_accents: bool | None
     if code and commune and (postcodes.known_pair(code, commune) or (
             postcodes.known_pair(code, commune) is None and lexicon.is_commune(commune))):
         return value  # a pair the table knows, or a place it does not list (an old commune)
-    box = _BOX.match(line)
+    # a box number ("BP 234 - "), or what was read of one ("272 - "), kept as written
+    box = _BOX.match(line) or re.match(r"^(.*\d{2}\s*-\s+)(.*)$", line)
     kept, line = (box.group(1), box.group(2)) if box else ("", line)
     guesses = _place_guesses(line)
     if not guesses:
@@ -251,8 +262,11 @@ def place_suggestion(value: str, repairs: list[str], writes_accents: bool | None
     name = best.name
     if mostly_capitals(line):
         name = name.upper()
-    if writes_accents is False:
-        name = fold(name, case=False)
+        # capitals' accents as the page writes them; a page all in capitals that
+        # does not tell, as this address does (a mixed page's accents show elsewhere)
+        if writes_accents is False or (writes_accents is None and all_capitals
+                                       and not ACCENTED.search(value)):
+            name = fold(name, case=False)
     suggested = f"{head}, {kept}{best.code} {name}"
     if canonical(FieldKind.ADDRESS, suggested, False).value == canonical(
             FieldKind.ADDRESS, value, False).value:

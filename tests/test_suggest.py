@@ -31,7 +31,13 @@ from pipeline.suggest import (
 )
 from pipeline.template import FieldKind
 from pipeline.trust import postcodes
-from pipeline.vocabulary import field_head, known_words, nearest
+from pipeline.vocabulary import (
+    compound_place,
+    field_head,
+    known_words,
+    lookalike_letters,
+    nearest,
+)
 
 pytestmark = pytest.mark.usefixtures("french_dictionary")
 
@@ -203,7 +209,21 @@ def test_a_postcode_and_commune_no_table_knows_become_the_likeliest_pair(read: s
 
 def test_a_suggested_commune_follows_the_pages_accents() -> None:
     assert place_suggestion("1 ALLÉE X, B 3170 AUSIÉRE", [], True) == "1 ALLÉE X, 63170 AUBIÈRE"
-    assert place_suggestion("1 ALLEE X, B 3170 AUSIERE", [], False) == "1 ALLEE X, 63170 AUBIERE"
+    assert place_suggestion("1 ALLÉE X, B 3170 AUSIÉRE", [], False) == "1 ALLÉE X, 63170 AUBIERE"
+    # a page in capitals that does not tell: as the address does
+    assert place_suggestion("1 ALLEE X, B 3170 AUSIERE", [], None, True) == (
+        "1 ALLEE X, 63170 AUBIERE")
+    assert place_suggestion("1 ALLÉE X, B 3170 AUSIERE", [], None, True) == (
+        "1 ALLÉE X, 63170 AUBIÈRE")
+    # a commune in capitals on a page of small letters: its own spelling
+    assert place_suggestion("1 rue X, O31OO MONTLUCON", [], None) == "1 rue X, 03100 MONTLUÇON"
+    # in small letters, the commune's own spelling
+    assert place_suggestion("1 allee X, B 3170 Ausiere", [], False) == "1 allee X, 63170 Aubière"
+
+
+def test_of_two_places_as_like_what_was_read_the_more_populous_is_suggested() -> None:
+    # "Rom" (79120, 800 people) is read exactly, "Riom" (63200, 18,000) a letter off
+    assert place_suggestion("1 ALLÉE X, G7 300 ROM", []) == "1 ALLÉE X, 63200 RIOM"
 
 
 @pytest.mark.parametrize(
@@ -527,3 +547,37 @@ def test_tesseract_says_where_each_character_of_an_email_lies(engine) -> None:
     gaps = [b[1] - a[2] for a, b in zip(r.boxes, r.boxes[1:], strict=False)]
     assert gaps.index(max(gaps)) == 3
     assert engine.read_line(img).boxes == ()  # not asked: not computed
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [
+        ("CCI D& LA HAUT&-LOIR&", "CCI DE LA HAUTE-LOIRE"),
+        ("FOY£RS RURAUX", "FOYERS RURAUX"),
+        ("CCI DV CANTAL", "CCI DU CANTAL"),  # "DV" is in a word list, but all but unused
+        ("VU ET VALIDE", "VU ET VALIDE"),  # words: left as read
+        ("G1AL JEUNE LOIRE", "G1AL JEUNE LOIRE"),  # "GIAL" is no word either
+        ("Cci dv Cantal", "Cci dv Cantal"),  # small letters have their own look-alikes
+        ("11 CHEMIN DU LAC, BP 10", "11 CHEMIN DU LAC, BP 10"),  # numbers are no "II", "IO"
+    ],
+)
+def test_look_alike_characters_in_capitals_are_read_as_letters(read: str, meant: str) -> None:
+    notes: list[str] = []
+    assert lookalike_letters("structure", read, notes) == meant
+    assert bool(notes) == (read != meant)
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [
+        ("CHAMBRE D'AGRICULTURE DU PUX-DE-DÔME", "CHAMBRE D'AGRICULTURE DU PUY-DE-DÔME"),
+        ("Conseil départemental de la Haute-Loise", "Conseil départemental de la Haute-Loire"),
+        ("MAIRIE DE RIOM-ES-MONTAGNES", "MAIRIE DE RIOM-ES-MONTAGNES"),  # a place already
+        ("CCI MONTLUCON-GANNAT", "CCI MONTLUCON-GANNAT"),  # two places, no one place near
+        ("CONSEIL DÉPARTEMENTAL DU PUS-DE-PUME", "CONSEIL DÉPARTEMENTAL DU PUS-DE-PUME"),
+    ],
+)
+def test_a_department_or_commune_a_letter_off_is_suggested(read: str, meant: str) -> None:
+    notes: list[str] = []
+    assert compound_place("structure", read, notes) == meant
+    assert bool(notes) == (read != meant)

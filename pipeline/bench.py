@@ -128,7 +128,7 @@ def score(folder: Path, ws_root: Path, template: Template) -> Scores:
             kind = kinds[fid]
             want = normalise(kind, t["fields"].get(fid, ""))
             row = read.get(fid)
-            got = normalise(kind, row["machine_value"]) if row else ""
+            got = normalise(kind, row["value"]) if row else ""
             ok = row is not None and got == want
             status = row["status"] if row else "review"
             conf = float(row["confidence"]) if row else 0.0

@@ -94,6 +94,9 @@ def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, forc
         f"{s.pages_failed} failed; fields: {s.fields_accepted} accepted, "
         f"{s.fields_review} to review  [{s.seconds:.1f} s]"
     )
+    if s.from_batch:
+        click.echo(f"{s.from_batch} fields in review pre-filled as colleagues' forms in the "
+                   "batch write them")
     if s.duplicates:
         click.echo(f"{s.duplicates} possible duplicate registrations sent to review "
                    "(formscan review duplicates)")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import cv2
 
+from pipeline import recurring
 from pipeline.errors import InputError
 from pipeline.ingest import Document, InputFile, discover, printable
 from pipeline.models import PageKind, PageRef, PageResult
@@ -44,6 +45,7 @@ class BatchSummary:
     ignored: list[str] = field(default_factory=list)  # not scans, found in folders
     errors: list[str] = field(default_factory=list)
     duplicates: int = 0  # new pairs of forms that look like the same person
+    from_batch: int = 0  # fields in review pre-filled from a colleague's form
     timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -296,6 +298,7 @@ def process(
             workspace.finish_file(fid, file_errors.get(fid))
     summary.files_failed += len(file_errors)
     summary.duplicates = flag_duplicates(workspace, template)
+    summary.from_batch = recurring.apply(workspace, template)
     summary.seconds = time.perf_counter() - started
     return summary
 

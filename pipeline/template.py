@@ -132,6 +132,10 @@ class FormField(_Strict):
     options: list[Option] = Field(default_factory=list)
     rule: Rule | None = None
     unmarked: str | None = None  # value of a lone checkbox left empty
+    # what colleagues' forms in one batch share ("value": a structure, a job title;
+    # "domain": an e-mail's): a garbled reading is offered as one read cleanly
+    # elsewhere in the batch (pipeline.recurring)
+    shared: Literal["value", "domain"] | None = None
 
     @property
     def is_box(self) -> bool:

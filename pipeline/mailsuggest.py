@@ -95,21 +95,49 @@ _USUAL_ENDINGS = ("fr", "com", "net", "org")
 
 def usual_ending(value: str, repairs: list[str]) -> str:
     """An e-mail ending a letter off one usual ending, and on none ("cc-saint-flour.fk",
-    "gmail.con", "mairie-riom.f", "volcans-com"): on a French form, the usual one is meant."""
+    "gmail.con", "mairie-riom.f", "volcans-com", "FOYERSRURAUX63.ORG1"): on a French
+    form, the usual one is meant. In capitals too: an address's case does not matter."""
     local, at, domain = value.rpartition("@")
-    if at and (dotted := validate.dotted_domain(domain)):  # "cc-hautlignonfr", "volcans-com"
+    if at and (dotted := validate.dotted_domain(domain.lower())):  # "cc-hautlignonfr"
         repairs.append(f"suggestion: the '.' put back in {dotted}")
         return f"{local}@{dotted}"
     head, dot, ending = value.rpartition(".")
+    ending = ending.lower()
     if not dot or "@" not in head or ending in validate.COMMON_ENDINGS:
         return value
-    # a letter off ("fk", "con") or the last one lost ("mairie-riom.f")
+    # a letter off ("fk", "con"), the last one lost ("mairie-riom.f"), a stroke after it
     near = [e for e in _USUAL_ENDINGS if (len(e) == len(ending) and Levenshtein.distance(
-        e, ending) == 1) or (len(e) == len(ending) + 1 and e.startswith(ending))]
+        e, ending) == 1) or (len(e) == len(ending) + 1 and e.startswith(ending))
+        or (len(ending) == len(e) + 1 and ending.startswith(e) and not ending[-1].isalpha())]
     if len(near) != 1:
         return value
     repairs.append(f"suggestion: '.{ending}' read for '.{near[0]}'")
     return f"{head}.{near[0]}"
+
+
+def capital_r(value: str, repairs: list[str]) -> str:
+    """An e-mail in capitals with a "K" where the hand wrote an "R" (French writes few
+    K): the domain where that makes it known words ("LEGKANDCLEKMONT.COM"), a piece
+    of the name where that makes it a known first name ("GEKALDINE")."""
+    local, at, domain = value.rpartition("@")
+    if not at or "K" not in value.upper() or not mostly_capitals(value):
+        return value
+    if "k" in domain.lower() and not spelling.domain_of_words(value):
+        swapped = domain.replace("K", "R").replace("k", "r")
+        if spelling.domain_of_words(f"x@{swapped}"):
+            repairs.append(f"suggestion: {domain} -> {swapped} (a capital R read as K)")
+            domain = swapped
+    names = lexicon.first_names()
+
+    def piece(m: re.Match[str]) -> str:
+        word = m.group(0)
+        swapped = word.replace("K", "R").replace("k", "r")
+        if word == swapped or fold(word) in names or fold(swapped) not in names:
+            return word
+        repairs.append(f"suggestion: {word} -> {swapped} (a capital R read as K)")
+        return swapped
+
+    return re.sub(r"[^\W\d_]+", piece, local) + "@" + domain
 
 
 def at_sign(value: str, repairs: list[str]) -> str:

@@ -12,6 +12,7 @@ from pipeline.addresssuggest import (
 )
 from pipeline.mailsuggest import (
     at_sign,
+    capital_r,
     dot_in_gap,
     likelier_mail,
     mail_name_suggestion,
@@ -265,7 +266,11 @@ def test_an_at_sign_read_as_a_letter_is_put_back(read: str, meant: str) -> None:
      ("e.boucher@mairie-riom.f", "e.boucher@mairie-riom.fr"),  # its last letter lost
      ("s.pages@volvic-sources-volcans-com", "s.pages@volvic-sources-volcans.com"),
      ("s.pages@ville-thiers", "s.pages@ville-thiers"),  # no ending read: none guessed
-     ("edith-bonnin@cc-hautlignonfr", "edith-bonnin@cc-hautlignon.fr")],  # its dot lost
+     ("edith-bonnin@cc-hautlignonfr", "edith-bonnin@cc-hautlignon.fr"),  # its dot lost
+     # in capitals; a stroke after the ending
+     ("N.GAUTIER@LEGRANDCLERMONT-COM", "N.GAUTIER@legrandclermont.com"),
+     ("j.dumas@foyersruraux63.org1", "j.dumas@foyersruraux63.org"),
+     ("j.dumas@foyersruraux63.frs", "j.dumas@foyersruraux63.frs")],  # a letter: who knows
 )
 def test_an_ending_a_letter_off_a_usual_one_is_read_as_it(read: str, meant: str) -> None:
     assert usual_ending(read, []) == meant
@@ -580,4 +585,19 @@ def test_look_alike_characters_in_capitals_are_read_as_letters(read: str, meant:
 def test_a_department_or_commune_a_letter_off_is_suggested(read: str, meant: str) -> None:
     notes: list[str] = []
     assert compound_place("structure", read, notes) == meant
+    assert bool(notes) == (read != meant)
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [
+        ("AUDREY-DIJOUX@LEGKANDCLEKMONT.COM", "AUDREY-DIJOUX@LEGRANDCLERMONT.COM"),
+        ("DUPONT.GEKALDINE@FREE.FR", "DUPONT.GERALDINE@FREE.FR"),  # a first name
+        ("KARINE.KLEIN@KPMG.FR", "KARINE.KLEIN@KPMG.FR"),  # names and domains with a K
+        ("mickael@kiosque.fr", "mickael@kiosque.fr"),  # small letters: no such slip
+    ],
+)
+def test_a_capital_r_read_as_k_in_an_email_is_put_back(read: str, meant: str) -> None:
+    notes: list[str] = []
+    assert capital_r(read, notes) == meant
     assert bool(notes) == (read != meant)

@@ -49,8 +49,15 @@ def _piece(shared: str, value: str) -> tuple[str, str]:
     return "", value
 
 
+# French words of one letter, and the elided ones before an apostrophe ("D'", "L'")
+_ONE_LETTER = frozenset("aàydljnstmc")
+
+
 def _garbled(word: str) -> bool:
-    """A word no lexicon knows, or no word at all ("\\es", "CANTAI", "ppécrle")."""
+    """A word no lexicon knows, or no word at all ("\\es", "CANTAI", "ppécrle", the "E"
+    of "AGENT E")."""
+    if len(word) == 1:
+        return word.lower() not in _ONE_LETTER
     return not word.isalpha() or (len(word) >= 3 and not spelling.known_word(word))
 
 

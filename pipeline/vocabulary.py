@@ -218,20 +218,32 @@ def known_words(fid: str, value: str) -> tuple[str, list[str]]:
     return text, changes
 
 
-# What Tesseract reads handwritten capitals as ("HAUT&-LOIR&", "FOY£RS", "CCI DV CANTAL")
+# What Tesseract reads handwritten capitals as ("HAUT&-LOIR&", "FOY£RS", "CCI DV CANTAL",
+# "PIEKKE", "HULLER")
 LOOKALIKES = {"&": "E", "£": "E", "€": "E", "V": "U", "|": "I", "]": "I", "0": "O", "1": "I",
-              "$": "S"}
+              "$": "S", "K": "R", "H": "M"}
 COMMONER = 100  # how much commoner a known reading must be than a known word it replaces
 _PIECE = re.compile(r"[^\s\-'’(),.]+")
 
 
 def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
-    """Capitals in a structure, a title or an address: a piece no lexicon knows, or a
-    word French rarely uses ("DV"), read with its look-alike characters as the letters
-    they resemble, where exactly one reading is a known word ("HAUT&" -> "HAUTE",
-    "DV" -> "DU"; "VU" stays: it is a word)."""
-    if fid not in VOCABULARY or fid == "prenom" or not mostly_capitals(value):
+    """Capitals: a piece no lexicon knows, or a word French rarely uses ("DV"), read
+    with its look-alike characters as the letters they resemble, where exactly one
+    reading is a known word ("HAUT&" -> "HAUTE", "DV" -> "DU"; "VU" stays: it is a
+    word). A first name or surname only from one its list does not know to one it
+    does ("PIEKKE" -> "PIERRE", "HULLER" -> "MULLER"; "KLEIN" stays)."""
+    if fid not in (*VOCABULARY, "nom") or not mostly_capitals(value):
         return value
+    names = {"prenom": lexicon.first_names(), "nom": lexicon.surnames()}.get(fid)
+
+    def known(word: str) -> bool:
+        if names is not None:
+            return fold(word) in names
+        # a word French uses, the field's own, or a place (not in a job title): the
+        # dictionary inside Tesseract's model also holds "rice" and "dv"
+        return spelling.known_word(word) and (
+            lexicon.word_count(word) > 0 or fold(word) in field_words()
+            or (fid != "fonction" and fold(word) in spelling.places()))
 
     def fix(m: re.Match[str]) -> str:
         piece = m.group(0)
@@ -239,7 +251,9 @@ def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
         if not spots or len(spots) > 3 or len(piece) < 2 or not any(c.isalpha() for c in piece):
             return piece  # ("11 CHEMIN": a number is no "II")
         bar = 1
-        if piece.isalpha() and spelling.known_word(piece):
+        if piece.isalpha() and known(piece):
+            if names is not None:
+                return piece
             bar = COMMONER * max(1, lexicon.word_count(piece))
         found: set[str] = set()
         for n in range(1, len(spots) + 1):
@@ -248,7 +262,7 @@ def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
                 for i in where:
                     chars[i] = LOOKALIKES[piece[i]]
                 word = "".join(chars)
-                if (word.isalpha() and spelling.known_word(word)
+                if (word.isalpha() and known(word)
                         and (bar == 1 or lexicon.word_count(word) >= bar)):
                     found.add(word)
             if found:

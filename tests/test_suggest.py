@@ -573,6 +573,23 @@ def test_look_alike_characters_in_capitals_are_read_as_letters(read: str, meant:
 
 
 @pytest.mark.parametrize(
+    "fid, read, meant",
+    [
+        ("prenom", "PIEKKE", "PIERRE"),  # a capital R read as K
+        ("nom", "HULLER", "MULLER"),  # an M read as H
+        ("nom", "TESSIEK-PERKIEL", "TESSIER-PERKIEL"),  # piece by piece
+        ("nom", "KLEIN", "KLEIN"),  # a known name is never changed
+        ("prenom", "HUGO", "HUGO"),
+        ("prenom", "Piekke", "Piekke"),  # small letters: other slips
+        ("structure", "CHAMBKE D'AGRICULTURE", "CHAMBRE D'AGRICULTURE"),
+    ],
+)
+def test_a_names_look_alike_capitals_are_read_as_a_known_name(fid: str, read: str,
+                                                               meant: str) -> None:
+    assert lookalike_letters(fid, read, []) == meant
+
+
+@pytest.mark.parametrize(
     "read, meant",
     [
         ("CHAMBRE D'AGRICULTURE DU PUX-DE-DÔME", "CHAMBRE D'AGRICULTURE DU PUY-DE-DÔME"),

@@ -213,9 +213,19 @@ def _place_guesses(line: str) -> list[_PlaceGuess]:
         key = postcodes.place_key(re.sub(r"[^\w\s'-]", "", name_read.translate(_AS_HAND_LETTER)))
         if len(key.replace(" ", "")) < 3:
             continue
-        for found, sim, _ in process.extract(key, _place_keys(), scorer=fuzz.ratio,
-                                             limit=PLACE_POOL,
-                                             score_cutoff=PLACE_SIMILARITY_WITH_CODE):
+        # the names most like the one read, and those its postcode, if read, serves
+        # ("63220 MSLANC": Arlanc is no nearer than thirty other names)
+        found_names = {found: sim for found, sim, _ in process.extract(
+            key, _place_keys(), scorer=fuzz.ratio, limit=PLACE_POOL,
+            score_cutoff=PLACE_SIMILARITY_WITH_CODE)}
+        digits = "".join(code_read.translate(_AS_HAND_DIGIT).split())
+        for i in range(len(digits) - 4):
+            for found, _ in postcodes.places_by_code().get(digits[i:i + 5], ()):
+                if found not in found_names:
+                    sim = fuzz.ratio(key, found)
+                    if sim >= PLACE_SIMILARITY_WITH_CODE:
+                        found_names[found] = sim
+        for found, sim in found_names.items():
             for code, name in postcodes.places()[found]:
                 agree = _code_agreement(code_read, code)
                 # what is left before the name must look like a postcode: more than a

@@ -194,6 +194,8 @@ def test_an_address_is_checked_against_frances_postcode_table() -> None:
         ("44 boulevard du Pont Rouge, 1500 Aurillac", "44 boulevard du Pont Rouge, 15000 Aurillac"),
         ("7 rue Blatin, 02000 Clermont-Frrhv", "7 rue Blatin, 63000 Clermont-Ferrand"),
         ("7 rue Blatin, 63100 Clermont-Frrhv", "7 rue Blatin, 63100 Clermont-Ferrand"),
+        # a postcode read right: its communes weighed, however many names are nearer
+        ("H TER ALLÉE X, 63220 MSLANC", "H TER ALLÉE X, 63220 ARLANC"),
         # left alone: a known pair, a CEDEX code, nothing like a commune, a place the
         # table does not list but GeoNames does, two places as likely
         ("5 rue X, 63170 Aubière", "5 rue X, 63170 Aubière"),

@@ -121,6 +121,16 @@ def population(code: str, commune: str) -> int:
     return max(found, default=0) or SMALL_COMMUNE
 
 
+@cache
+def places_by_code() -> dict[str, tuple[tuple[str, Place], ...]]:
+    """{postcode: (place_key, (postcode, commune)) of every commune it serves}."""
+    out: dict[str, list[tuple[str, Place]]] = {}
+    for key, named in places().items():
+        for place in named:
+            out.setdefault(place[0], []).append((key, place))
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def known_pair(code: str, commune: str) -> bool | None:
     """Is `code` one of the commune's postcodes? None when the table has no commune
     of that name."""

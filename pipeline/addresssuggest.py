@@ -174,13 +174,16 @@ class _PlaceGuess:
     name: str
 
 
-def _code_agreement(read: str, code: str) -> int:
-    """How many of a postcode's digits the characters read for it show, in place.
+def _as_code(read: str) -> str:
+    """The characters read for a postcode, look-alikes as their digit, without spaces."""
+    return "".join(read.translate(_AS_HAND_DIGIT).split())
 
-    Look-alikes count as their digit; the read is slid along the code (a digit
-    lost, or a stroke read as one) and the best placement kept.
+
+def _code_agreement(read: str, code: str) -> int:
+    """How many of a postcode's digits the characters read for it (`_as_code`) show,
+    in place: the read is slid along the code (a digit lost, or a stroke read as one)
+    and the best placement kept.
     """
-    read = "".join(read.translate(_AS_HAND_DIGIT).split())
     if not read:
         return 0
     if len(read) >= len(code):
@@ -218,7 +221,10 @@ def _place_guesses(line: str) -> list[_PlaceGuess]:
         found_names = {found: sim for found, sim, _ in process.extract(
             key, _place_keys(), scorer=fuzz.ratio, limit=PLACE_POOL,
             score_cutoff=PLACE_SIMILARITY_WITH_CODE)}
-        digits = "".join(code_read.translate(_AS_HAND_DIGIT).split())
+        digits = _as_code(code_read)
+        # what is left before the name must look like a postcode: more than a stray
+        # mark besides its five digits costs as much as a digit wrong
+        extra = max(0, len("".join(code_read.split())) - 6)
         for i in range(len(digits) - 4):
             for found, _ in postcodes.places_by_code().get(digits[i:i + 5], ()):
                 if found not in found_names:
@@ -227,10 +233,7 @@ def _place_guesses(line: str) -> list[_PlaceGuess]:
                         found_names[found] = sim
         for found, sim in found_names.items():
             for code, name in postcodes.places()[found]:
-                agree = _code_agreement(code_read, code)
-                # what is left before the name must look like a postcode: more than a
-                # stray mark besides its five digits costs as much as a digit wrong
-                extra = max(0, len("".join(code_read.split())) - 6)
+                agree = _code_agreement(digits, code)
                 prior = POPULATION_WEIGHT * math.log10(postcodes.population(code, name))
                 g = _PlaceGuess(sim + DIGIT_WEIGHT * (agree - extra) + prior, sim, agree,
                                 code, name)
@@ -250,11 +253,11 @@ def place_suggestion(value: str, repairs: list[str], writes_accents: bool | None
     suggestion, and not for a CEDEX address (its code is a company's own).
     """
     head, sep, line = value.rpartition(", ")
-    if not sep or "cedex" in value.lower():
+    if not sep or postcodes.is_cedex(value):
         return value
     code, commune = validate.postcode_and_commune(line)
-    if code and commune and (postcodes.known_pair(code, commune) or (
-            postcodes.known_pair(code, commune) is None and lexicon.is_commune(commune))):
+    pair = postcodes.known_pair(code, commune) if code and commune else False
+    if pair or (pair is None and lexicon.is_commune(commune)):
         return value  # a pair the table knows, or a place it does not list (an old commune)
     # a box number ("BP 234 - "), or what was read of one ("272 - "), kept as written
     box = _BOX.match(line) or re.match(r"^(.*\d{2}\s*-\s+)(.*)$", line)
@@ -263,8 +266,7 @@ def place_suggestion(value: str, repairs: list[str], writes_accents: bool | None
     if not guesses:
         return value
     best = guesses[0]
-    rival = next((g.score for g in guesses[1:] if g.name != best.name or g.code != best.code),
-                 0.0)
+    rival = guesses[1].score if len(guesses) > 1 else 0.0  # (one guess per place)
     if best.score - rival < PLACE_MARGIN or not (
             best.similarity >= PLACE_SIMILARITY
             or (best.similarity >= PLACE_SIMILARITY_WITH_CODE and best.agree >= CODE_AGREES)):

@@ -313,8 +313,10 @@ def warm_up(template: Template) -> None:
     model = load_model()
     vocabulary.nearest("commanes", "words")  # the tie-breakers: the field's words, word counts
     lexicon.word_count("commune")
-    addresssuggest.place_suggestion("1 rue X, 6300 Xqzvw", [])  # France's postcode table
-    samples = {FieldKind.TEXT: "Xqzv Dupônt", FieldKind.ADDRESS: "1 rue Xqzv\n93000 Moulins",
+    # France's postcode table, by name and by code
+    addresssuggest.place_suggestion("1 rue X, 63000 Xqzvw", [])
+    # (a hyphenated word: the table of places of several words)
+    samples = {FieldKind.TEXT: "Xqzv Dupônt-Xqzvw", FieldKind.ADDRESS: "1 rue Xqzv\n93000 Moulins",
                FieldKind.EMAIL: "xqzv.dupontQmairie-xqzvw.fr", FieldKind.PHONE: "04 73 00 00 0"}
     blank = np.full((40, 400), 255, np.uint8)
     for style in ("typed", "hand"):

@@ -28,7 +28,7 @@ from pipeline.store import Workspace
 from pipeline.template import Template
 from pipeline.trust.evidence import mostly_capitals
 from pipeline.trust.lexicon import fold
-from pipeline.vocabulary import ACCENTED
+from pipeline.vocabulary import ACCENTED, as_written
 
 SIMILARITY = 80  # how like the batch's value a reading must be (rapidfuzz ratio, 0-100) ...
 MARGIN = 5  # ... and how much more than like any other of the batch's values
@@ -37,8 +37,14 @@ NOTE = "batch suggestion: "  # how this module's notes start: a re-run replaces 
 _SETTLED = (Status.ACCEPTED.value, Status.CONFIRMED.value, Status.CORRECTED.value)
 
 
+def _words(text: str) -> list[str]:
+    """A value's words as written, parted at spaces and punctuation."""
+    return re.sub(r"[-'’.(),]", " ", text).split()
+
+
 def _key(text: str) -> str:
-    return " ".join(re.sub(r"[-'’.(),]", " ", fold(text)).split())
+    """How values are compared: their words, folded."""
+    return " ".join(fold(w) for w in _words(text))
 
 
 def _piece(shared: str, value: str) -> tuple[str, str]:
@@ -62,18 +68,13 @@ def _garbled(word: str) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    """A value's words as `_key` parts them, as written."""
+    """A value's words as written, parted at spaces and punctuation."""
     return re.sub(r"[-'’.(),]", " ", text).split()
 
 
-def _as_read(found: str, read: str) -> str:
-    """`found` in the reading's capitals; bare capitals where the reading has no accent."""
-    letters = [c for c in read if c.isalpha()]
-    if letters and all(c.isupper() for c in letters):
-        return found.upper() if ACCENTED.search(read) else fold(found, case=False).upper()
-    return found
-
-
+def _key(text: str) -> str:
+    """How values are compared: their words, folded."""
+    return " ".join(fold(w) for w in _words(text))
 CORE_SIMILARITY = 40  # how alike what differs between two values must still be
 
 
@@ -97,7 +98,9 @@ def suggestion(shared: str, read: str, known: dict[str, str]) -> tuple[str, str]
     lexicon knows in it is no reason to change their heads.
     """
     keep, piece = _piece(shared, read)
-    key = _key(piece)
+    written = _words(piece)
+    words = [fold(w) for w in written]
+    key = " ".join(words)
     if not piece or not known or key in known:
         return None
     if shared == "domain" and spelling.domain_of_words(f"x@{piece}"):
@@ -106,10 +109,10 @@ def suggestion(shared: str, read: str, known: dict[str, str]) -> tuple[str, str]
     if not hits or hits[0][1] < SIMILARITY or (len(hits) > 1
                                                and hits[0][1] - hits[1][1] < MARGIN):
         return None
-    words, theirs = key.split(), hits[0][0].split()
+    theirs = hits[0][0].split()
     n, m = _shared_ends(words, theirs)
     core, their_core = " ".join(words[n:len(words) - m]), " ".join(theirs[n:len(theirs) - m])
-    written = _words(piece)[n:len(words) - m]
+    written = written[n:len(words) - m]
     # (an acronym among small letters is one: "CAUE du Puy-de-Dôme")
     capitals = mostly_capitals(piece)
     if shared == "value" and not any(_garbled(w) for w in written
@@ -118,7 +121,8 @@ def suggestion(shared: str, read: str, known: dict[str, str]) -> tuple[str, str]
     if fuzz.ratio(core, their_core) < CORE_SIMILARITY:
         return None
     found = known[hits[0][0]]
-    return keep + (found.lower() if shared == "domain" else _as_read(found, piece)), found
+    return keep + (found.lower() if shared == "domain"
+                   else as_written(found, piece, accents=bool(ACCENTED.search(piece)))), found
 
 
 def known_values(ws: Workspace, template: Template) -> dict[str, dict[str, str]]:

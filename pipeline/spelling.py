@@ -299,14 +299,14 @@ def nearest_commune(read: str) -> str | None:
     key = lexicon.fold_key(read)
     if len(key) < 5 or lexicon.is_commune(read):
         return None
-    found = _nearest(key, _commune_keys(), 1 if len(key) < 10 else 2)
+    found = nearest_key(key, _commune_keys(), 1 if len(key) < 10 else 2)
     if found is None:
         return None
     name = lexicon.commune_names()[found]
     return name.upper() if read.isupper() else name  # capitals, as on envelopes
 
 
-def _nearest(key: str, choices: Mapping[int, Sequence[str]], limit: int) -> str | None:
+def nearest_key(key: str, choices: Mapping[int, Sequence[str]], limit: int) -> str | None:
     """The one choice within `limit` edits of `key` nearer than every other, if any.
 
     `choices` are grouped by length: a word more than `limit` letters longer or
@@ -320,7 +320,7 @@ def _nearest(key: str, choices: Mapping[int, Sequence[str]], limit: int) -> str 
     return hits[0][0]
 
 
-def _by_length(words: Iterable[str]) -> dict[int, tuple[str, ...]]:
+def by_length(words: Iterable[str]) -> dict[int, tuple[str, ...]]:
     grouped: dict[int, list[str]] = {}
     for w in words:
         grouped.setdefault(len(w), []).append(w)
@@ -329,7 +329,7 @@ def _by_length(words: Iterable[str]) -> dict[int, tuple[str, ...]]:
 
 @cache
 def _commune_keys() -> dict[int, tuple[str, ...]]:
-    return _by_length(lexicon.commune_names())
+    return by_length(lexicon.commune_names())
 
 
 def guess_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
@@ -371,7 +371,7 @@ def _guess_domain_places(domain: str, changes: list[str]) -> str:
         if (len(label) < 6 or label in _glued_commune_set()
                 or known(label.capitalize(), names=False)):
             continue
-        found = _nearest(label, _glued_communes(), 1)
+        found = nearest_key(label, _glued_communes(), 1)
         if found is not None:
             changes.append(f"{label} -> {found} (a commune)")
             labels[i] = found
@@ -386,4 +386,4 @@ def _glued_commune_set() -> frozenset[str]:
 
 @cache
 def _glued_communes() -> dict[int, tuple[str, ...]]:
-    return _by_length(sorted(_glued_commune_set()))
+    return by_length(sorted(_glued_commune_set()))

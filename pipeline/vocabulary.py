@@ -277,18 +277,21 @@ def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
 
 
 @cache
-def _compound_places() -> dict[int, tuple[list[str], list[str]]]:
-    """{folded length: (keys, names)} of departments and communes of several words
-    ("puy de dome", "haute loire", "riom es montagnes")."""
+def _compound_places() -> dict[str, str]:
+    """{key: name} of departments and communes of several words ("puy de dome",
+    "haute loire", "riom es montagnes")."""
     names = [d.name for d in postcodes.departments().values()]
     names += [n for n in lexicon.commune_names().values() if "-" in n]
-    grouped: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    out: dict[str, str] = {}
     for n in names:
-        key = lexicon.fold_key(n)
-        if " " in key:
-            grouped[len(key)][0].append(key)
-            grouped[len(key)][1].append(n)
-    return dict(grouped)
+        if " " in (key := lexicon.fold_key(n)):
+            out.setdefault(key, n)
+    return out
+
+
+@cache
+def _compound_keys() -> dict[int, tuple[str, ...]]:
+    return spelling.by_length(_compound_places())
 
 
 _COMPOUND = re.compile(r"(?<![\w-])[^\W\d_]+(?:-[^\s\-]+)+(?![\w-])")
@@ -307,21 +310,10 @@ def compound_place(fid: str, value: str, repairs: list[str]) -> str:
         key = lexicon.fold_key(read)
         if len(key) < 8 or lexicon.is_commune(read) or not any(c.isalpha() for c in key):
             return read
-        limit = 1 if len(key) < 12 else 2
-        table = _compound_places()
-        near = [(int(d), table[n][1][i]) for n in range(len(key) - limit, len(key) + limit + 1)
-                if n in table
-                for _, d, i in process.extract(key, table[n][0], scorer=Levenshtein.distance,
-                                               score_cutoff=limit, limit=None)]
-        if not near:
-            return read
-        best = min(d for d, _ in near)
-        names = {n for d, n in near if d == best}
-        if len(names) != 1:
-            return read
-        name = names.pop()
-        if best == 0:
-            return read  # a place, as written
+        found = spelling.nearest_key(key, _compound_keys(), 1 if len(key) < 12 else 2)
+        if found is None or found == key:
+            return read  # none, or two, as near; or a place, as written
+        name = _compound_places()[found]
         out = as_written(name, read, accents) if read.isupper() else name
         repairs.append(f"suggestion: {read} -> {out} (a place)")
         return out

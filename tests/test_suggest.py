@@ -24,7 +24,9 @@ from pipeline.suggest import (
     capitalised_surnames,
     combine,
     elided_l,
+    glued_elision,
     joined_words,
+    misread_connective,
     o_for_q,
     page_hand,
     prefill,
@@ -367,6 +369,33 @@ def test_an_i_before_an_apostrophe_is_an_elided_l() -> None:
     assert elided_l("Mairie d'Issoire", []) == "Mairie d'Issoire"
 
 
+@pytest.mark.parametrize(("read", "meant"), [
+    ("VICHY VAL DALLIER", "VICHY VAL D'ALLIER"),
+    ("CHAMBRE DAGRICULTURE DE LALLIER", "CHAMBRE D'AGRICULTURE DE L'ALLIER"),
+    ("Chargée détudes", "Chargée d'études"),
+    ("ROUTE DE LEGLISE", "ROUTE DE L'EGLISE"),
+    ("MAIRIE DE LAVAL", "MAIRIE DE LAVAL"),  # a commune, not "l'aval"
+    ("DIRECTEUR DU DEVELOPPEMENT", "DIRECTEUR DU DEVELOPPEMENT"),  # words as they are
+    ("MAIRIE DE DOMPIERRE", "MAIRIE DE DOMPIERRE"),
+])
+def test_an_elided_article_run_into_its_word_gets_its_apostrophe(read: str, meant: str) -> None:
+    notes: list[str] = []
+    assert glued_elision(read, notes) == meant
+    assert bool(notes) == (read != meant)
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("FOYERS RURAUX OU PUY-DE-DÔME", "FOYERS RURAUX DU PUY-DE-DÔME"),
+    ("COMMUNAUTÉ DE COMMUNES QU PAYS DE MASSIAC", "COMMUNAUTÉ DE COMMUNES DU PAYS DE MASSIAC"),
+    ("MAIRIE PE THIERS", "MAIRIE DE THIERS"),
+    ("CHEMIN VE LA GARE", "CHEMIN DE LA GARE"),
+    ("Mairie ou CCAS", "Mairie ou CCAS"),  # small letters: "ou" is written so
+    ("OU PAYS", "OU PAYS"),  # not between two words
+])
+def test_de_or_du_read_with_another_first_capital_is_put_back(read: str, meant: str) -> None:
+    assert misread_connective(read, []) == meant
+
+
 def test_a_q_no_u_follows_opening_a_word_is_an_o() -> None:
     notes: list[str] = []
     assert o_for_q("Avenue Qlivier Guilbert, 63220 Arlanc", notes) == (
@@ -470,6 +499,10 @@ def test_a_town_halls_commune_is_the_address_one_or_the_nearest_commune() -> Non
     # a real commune, another field: as read
     assert town_hall("structure", "Mairie de Volvic", [], "Riom") == "Mairie de Volvic"
     assert town_hall("fonction", "Mairie de foyat", [], "Royat") == "Mairie de foyat"
+    assert town_hall("structure", "MAIRIE AURILLAC", []) == "MAIRIE D'AURILLAC"
+    assert town_hall("structure", "Mairie Espaly-Saint-Marcel", []) == (
+        "Mairie d'Espaly-Saint-Marcel")
+    assert town_hall("structure", "MAIRIE ANNEXE", []) == "MAIRIE ANNEXE"  # no commune
 
 
 def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
@@ -479,6 +512,8 @@ def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
     assert len(notes) == 2
     assert joined_words("CHRIS TELLE", [], names=True) == "CHRISTELLE"
     assert joined_words("MA RIE-HELENE", [], names=True) == "MARIE-HELENE"
+    # two short words, but together one of a job title's ("MIS" and "SION" are words)
+    assert joined_words("CHARGÉE DE MIS SION", []) == "CHARGÉE DE MISSION"
     # two words, or two first names, stay two
     assert joined_words("Chargée de mission en cours", []) == "Chargée de mission en cours"
     assert joined_words("Jean Pierre", [], names=True) == "Jean Pierre"

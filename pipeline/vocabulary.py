@@ -104,8 +104,9 @@ TIE_DOMINANCE = 10.0  # how much commoner one of two equally near words must be
 def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | None:
     """Of words equally near a reading, the one a form's field would hold
     ("COMMANES": "communes", not "commandes"), else the far commoner in French
-    ("GKAND": "grand", not "gland"), else none. Not by frequency in an address:
-    streets are named after people and places ("Tanneries" is no "conneries")."""
+    ("GKAND": "grand", not "gland") or, of first names, in France, else none. Not
+    by frequency in an address: streets are named after people and places
+    ("Tanneries" is no "conneries")."""
     if vocabulary == "words":
         ours = [w for w in tied if fold(w) in field_words()]
         if len(ours) == 1:
@@ -114,6 +115,11 @@ def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | Non
             tied = ours
     if not by_frequency:
         return None
+    if vocabulary == "first":
+        # the list's rank is how common a first name is: one given a tenth as often
+        # ranks about ten times lower ("LSABELLE": Isabelle, not Ysabelle)
+        ranks = sorted((lexicon.first_names().get(fold(w), 10**9), w) for w in tied)
+        return ranks[0][1] if ranks[1][0] >= TIE_DOMINANCE * ranks[0][0] else None
     counts = sorted(((lexicon.word_count(w), w) for w in tied), reverse=True)
     if counts[0][0] > 0 and counts[0][0] >= TIE_DOMINANCE * counts[1][0]:
         return counts[0][1]

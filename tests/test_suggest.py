@@ -443,6 +443,25 @@ def test_of_equally_near_words_the_likelier_in_the_field_is_suggested(
     assert nearest(read, "words") == meant
 
 
+@pytest.mark.parametrize(("read", "meant"), [
+    ("LSABELLE", "isabelle"),  # as near "Ysabelle", given a thousand times as often
+    ("SULIEN", "julien"),  # ... "Sulian"
+    ("JOSTANE", None),  # "Josiane" and "Josyane": too close to call
+])
+def test_of_equally_near_first_names_the_far_commoner_is_suggested(
+        read: str, meant: str | None) -> None:
+    assert nearest(read, "first") == meant
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("28 AVENUE CAMBETTA, 15000 AURILLAC", "28 AVENUE GAMBETTA, 15000 AURILLAC"),
+    ("82 rue Fasteur, 15800 Vic-sur-Cère", "82 rue Pasteur, 15800 Vic-sur-Cère"),
+])
+def test_a_street_named_as_french_streets_most_often_are_is_suggested(read: str,
+                                                                       meant: str) -> None:
+    assert known_words("adresse", read)[0] == meant
+
+
 def test_a_street_named_after_a_rare_word_is_not_snapped_to_a_commoner_one() -> None:
     # the frequency tie-break is for titles and structures: streets bear names
     for address in ("16 rue des Tanneries, 43200 YSSINGEAUX", "Place Hennequin, 03800 GANNAT",

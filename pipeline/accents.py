@@ -78,7 +78,7 @@ def _in_case_of(found: str, word: str) -> str:
     return "".join(f.upper() if w.isupper() else f for f, w in zip(found, word, strict=True))
 
 
-def habit(texts: Iterable[str]) -> bool | None:
+def habit(texts: Iterable[str], marks: int | None = None) -> bool | None:
     """Whether this hand writes accents on capitals (None: the page does not say).
 
     A word in capitals French always accents votes for with an accent, against
@@ -86,6 +86,12 @@ def habit(texts: Iterable[str]) -> bool | None:
     the accents read on this page are then partly made up. It takes `MIN_VOTES`
     more one way than the other: Tesseract both drops a hand's accents and adds
     them where its dictionary has them.
+
+    Where the vote is closer, `marks` (the small marks above the page's
+    capitals, `imaging.marks_above`) decide: none, and no vote for accents,
+    is a plain hand; marks with a vote for accents, or two marks or more with
+    none either way, an accenting one. On 90 development pages in capitals
+    whose vote was close, those rules decided 63, 59 of them rightly.
     """
     vote = 0
     for text in texts:
@@ -99,7 +105,15 @@ def habit(texts: Iterable[str]) -> bool | None:
                 vote -= not word.isascii()
             else:
                 vote += 1 if not word.isascii() else -1
-    return None if abs(vote) < MIN_VOTES else vote > 0
+    if abs(vote) >= MIN_VOTES:
+        return vote > 0
+    if marks is None:
+        return None
+    if marks == 0 and vote <= 0:
+        return False
+    if (marks >= 1 and vote >= 1) or (marks >= 2 and vote == 0):
+        return True
+    return None
 
 
 # A commune's name of several words ("Chaudes-Aigues": no "aiguës" there)

@@ -75,3 +75,33 @@ def baseline_wobble(line: np.ndarray) -> Wobble | None:
     slope, icept = np.polyfit(x, bottom, 1)
     r = bottom - (slope * x + icept)
     return Wobble(float(np.median(np.abs(r - np.median(r))) / med), int(keep.sum()))
+
+
+def marks_above(line: np.ndarray) -> int:
+    """Small marks above a line of capitals and over its letters: accents ("É", "Ô")
+    as a hand adds them, or specks that happen to sit there.
+
+    Zero on a line that holds fewer than three letter-sized pieces.
+    """
+    if line.size == 0:
+        return 0
+    _, ink = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    pieces = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 4]
+    if not pieces:
+        return 0
+    tallest = max(stats[i, cv2.CC_STAT_HEIGHT] for i in pieces)
+    letters = [i for i in pieces if stats[i, cv2.CC_STAT_HEIGHT] >= 0.6 * tallest]
+    if len(letters) < 3:
+        return 0
+    height = float(np.median([stats[i, cv2.CC_STAT_HEIGHT] for i in letters]))
+    top = float(np.median([stats[i, cv2.CC_STAT_TOP] for i in letters]))
+    spans = [(stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH])
+             for i in letters]
+    found = 0
+    for i in pieces:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if h < 0.45 * height and w < 0.8 * height and y + h <= top + 0.15 * height:
+            centre = x + w / 2
+            found += any(a <= centre <= b for a, b in spans)
+    return found

@@ -416,7 +416,9 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
         [ev.raw(source) for ev in evidence.values() if ev.kind == FieldKind.EMAIL
          for source in (TESS, SECOND) if source == TESS or ev.ran_second],
         ", ".join(page_values[f.id].replace("\n", ", ") for f in template.fields
-                  if f.kind == FieldKind.ADDRESS))
+                  if f.kind == FieldKind.ADDRESS),
+        [c for f in template.fields if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)
+         and f.id in evidence for c in evidence[f.id].crops])
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from pipeline import accents, handdigits, spelling, validate
@@ -29,6 +30,7 @@ from pipeline.addresssuggest import (
     postcode_suggestion,
     street_type,
 )
+from pipeline.imaging import marks_above
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon
 from pipeline.trust.evidence import (
@@ -64,15 +66,20 @@ CAPITALS_SHARE = 0.8  # of a page's letters, read as capitals: a page in block c
 # (development pages: block 263 of 264 at 0.8 or more, mixed and typed none above 0.79)
 
 
-def page_hand(texts: Sequence[str], mails: Sequence[str] = (), address: str = "") -> PageHand:
-    """`PageHand` from Tesseract's readings of a page's names, titles and address,
-    and both engines' of its e-mail."""
+def page_hand(texts: Sequence[str], mails: Sequence[str] = (), address: str = "",
+              crops: Sequence[np.ndarray] = ()) -> PageHand:
+    """`PageHand` from Tesseract's readings of a page's names, titles and address
+    (with their line `crops`: the ink over capitals, where the readings do not
+    tell the accents), and both engines' of its e-mail."""
     letters = [c for t in texts for c in t if c.isalpha()]
     capitals = len(letters) >= 20 and sum(c.isupper() for c in letters) >= (
         CAPITALS_SHARE * len(letters))
     _, commune = validate.postcode_and_commune(" ".join(address.split()))
     commune = commune if commune and lexicon.is_commune(commune) else ""
-    return PageHand(capitals, accents.habit(texts), tuple(m for m in mails if m), commune)
+    habit = accents.habit(texts)
+    if habit is None and capitals and crops:
+        habit = accents.habit(texts, sum(marks_above(c) for c in crops))
+    return PageHand(capitals, habit, tuple(m for m in mails if m), commune)
 
 
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",

@@ -1,8 +1,12 @@
 """Accents as the writer puts them, whatever the OCR saw over the letters."""
 
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.accents import as_written, habit, usual
+from pipeline.imaging import marks_above
+from pipeline.suggest import page_hand
 
 
 @pytest.mark.parametrize(
@@ -58,3 +62,31 @@ def test_surnames_and_communes_keep_their_own_spelling() -> None:
     assert as_written("ANDRE", True, surname=True) == "ANDRE"
     assert as_written("LÉ ROUX", True, surname=True) == "LE ROUX"
     assert as_written("Mairie de Chaudes-Aigues", None) == "Mairie de Chaudes-Aigues"
+
+
+def _capitals(text: str) -> np.ndarray:
+    """`text` on a grey line crop, in a hand-like font that draws its accents apart."""
+    font = ImageFont.truetype("/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf", 48)
+    img = Image.new("L", (40 + int(font.getlength(text)), 110), 245)
+    ImageDraw.Draw(img).text((20, 30), text, font=font, fill=30)
+    return np.asarray(img)
+
+
+def test_marks_above_capitals_are_counted_over_their_letters() -> None:
+    assert marks_above(_capitals("DIRECTRICE GÉNÉRALE")) == 2
+    assert marks_above(_capitals("DIRECTRICE GENERALE")) == 0
+    assert marks_above(_capitals("É")) == 0  # too little writing to say
+
+
+def test_where_the_readings_barely_lean_the_ink_over_the_capitals_decides() -> None:
+    texts = ["DIRECTRICE GENERALE", "MAIRIE DE RIOM", "SOPHIE MARTIN", "CHARGÉE DE MISSION"]
+    assert habit(texts) is None  # one word each way
+    assert habit(texts, marks=0) is False
+    assert habit(texts, marks=1) is None  # one mark may be a speck
+    assert habit(texts, marks=2) is True
+    assert habit(["DIRECTRICE GÉNÉRALE"], marks=0) is None  # the reading says accents
+    plain = page_hand(texts, crops=[_capitals(t) for t in ("DIRECTRICE GENERALE",
+                                                           "CHARGEE DE MISSION")])
+    marked = page_hand(texts, crops=[_capitals(t) for t in ("DIRECTRICE GÉNÉRALE",
+                                                            "CHARGÉE DE MISSION")])
+    assert (plain.accents, marked.accents) == (False, True)

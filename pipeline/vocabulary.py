@@ -2,11 +2,12 @@
 
 Tesseract reads handwriting letter by letter and slips ("MAIKIE DE LEZOIX").
 Most words of a structure, a job title or an address are dictionary words or
-places, and a first name is in the first-name list (surnames are left alone:
-almost any spelling is somebody's name): a word the lexicons do not know, with
-one known word nearer than any other, is suggested as that word ("MAIRIE DE
-LEZOUX"); of equally near ones, the one such fields are made of
-(`schemas/vocabulary-fr.yaml`), else a far commoner one. That is snapping,
+places, a first name is in the first-name list, and a surname nearly always in
+the surname list (almost any spelling is somebody's name, so only one the list
+lacks is changed, and only to a common one): a word the lexicons do not know,
+with one known word nearer than any other, is suggested as that word ("MAIRIE
+DE LEZOUX", "DUHAME" -> "DUHAMEL"); of equally near ones, the one such fields
+are made of (`schemas/vocabulary-fr.yaml`), else a far commoner one. That is snapping,
 which invents words when trusted, so it only ever pre-fills a field already
 sent to review, with a note that shows the reviewer what changed. Capitals stay
 capitals.
@@ -34,7 +35,10 @@ from pipeline.trust.lexicon import fold
 _WORD = re.compile(r"(?<![^\s\-'(])[^\W\d_]{3,}(?![^\s\-'),.])")
 # Which words a field's writing is made of, by field.
 VOCABULARY = {"structure": "words", "fonction": "words", "adresse": "words",
-              "prenom": "first"}
+              "prenom": "first", "nom": "last"}
+# Surnames a reading no list knows may be taken for: the commoner ones. The list holds
+# 218,000 spellings, misreadings of common names among them ("Roujol" for Roussel).
+COMMON_SURNAMES = 20_000
 ACCENTED = re.compile(r"[À-ÖØ-öø-ÿœŒ]")
 
 
@@ -67,6 +71,11 @@ def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
         spellings = lexicon.name_spellings()
         for k in lexicon.first_names():
             if " " not in k:
+                forms[k] = spellings.get(k, k).lower()
+    elif vocabulary == "last":
+        spellings = lexicon.name_spellings()
+        for k, rank in lexicon.surnames().items():
+            if rank <= COMMON_SURNAMES and " " not in k:
                 forms[k] = spellings.get(k, k).lower()
     grouped: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for k, w in forms.items():
@@ -115,10 +124,11 @@ def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | Non
             tied = ours
     if not by_frequency:
         return None
-    if vocabulary == "first":
-        # the list's rank is how common a first name is: one given a tenth as often
+    if vocabulary in ("first", "last"):
+        # the list's rank is how common a name is: one given a tenth as often
         # ranks about ten times lower ("LSABELLE": Isabelle, not Ysabelle)
-        ranks = sorted((lexicon.first_names().get(fold(w), 10**9), w) for w in tied)
+        listed = lexicon.first_names() if vocabulary == "first" else lexicon.surnames()
+        ranks = sorted((listed.get(fold(w), 10**9), w) for w in tied)
         return ranks[0][1] if ranks[1][0] >= TIE_DOMINANCE * ranks[0][0] else None
     counts = sorted(((lexicon.word_count(w), w) for w in tied), reverse=True)
     if counts[0][0] > 0 and counts[0][0] >= TIE_DOMINANCE * counts[1][0]:
@@ -185,6 +195,8 @@ def field_words() -> frozenset[str]:
 def _known(word: str, vocabulary: str) -> bool:
     if vocabulary == "words":
         return spelling.known_word(word) or fold(word) in field_words()
+    if vocabulary == "last":
+        return fold(word) in lexicon.surnames()
     return fold(word) in lexicon.first_names()
 
 
@@ -307,7 +319,7 @@ def compound_place(fid: str, value: str, repairs: list[str]) -> str:
     """A hyphenated name in a structure, a title or an address that is no place but
     a letter or two off one department or commune of several words
     ("PUX-DE-DÔME" -> "PUY-DE-DÔME", "Haute-Loise" -> "Haute-Loire")."""
-    if fid not in VOCABULARY or fid == "prenom":
+    if fid not in VOCABULARY or fid in ("prenom", "nom"):
         return value
     accents = bool(ACCENTED.search(value))
 

@@ -59,6 +59,21 @@ def _near_street_types(key: str) -> list[str]:
             if Levenshtein.distance(key, fold(t)) <= (2 if len(key) >= 6 else 1)]
 
 
+# no street is named after a Marie with an article: it is the town hall's square
+_LA_MARIE = re.compile(r"\b(de la|DE LA|De La) (marie|MARIE|Marie)\b")
+
+
+def la_mairie(value: str, repairs: list[str]) -> str:
+    """"PLACE DE LA MARIE" -> "PLACE DE LA MAIRIE": a town hall read a letter short
+    (a first name and a word too, so no spelling check questions it)."""
+    def fix(m: re.Match[str]) -> str:
+        meant = {"marie": "mairie", "MARIE": "MAIRIE"}.get(m.group(2), "Mairie")
+        repairs.append(f"suggestion: {m.group(2)} -> {meant} (a street by the town hall)")
+        return f"{m.group(1)} {meant}"
+
+    return _LA_MARIE.sub(fix, value)
+
+
 def capitalised_way(value: str, repairs: list[str]) -> str:
     """An address opening on a street type in small letters, with no number before
     it, gets its capital ("place de la Mairie" -> "Place de la Mairie")."""
@@ -187,6 +202,24 @@ def house_number_suggestion(ev: TextEvidence, value: str, repairs: list[str]) ->
         return value
     repairs.append(f"suggestion: house number {token!r} read digit by digit as {read}")
     return value[:m.start(1)] + read + value[m.end(1):]
+
+
+# a box number's place: what follows "BP" or "CS"
+_BOX_NUMBER = re.compile(r"\b(BP|CS)(\s+)([^\s,]{1,4})(?=[\s,]|$)", re.IGNORECASE)
+
+
+def box_number(value: str, repairs: list[str]) -> str:
+    """A handwritten box number with a digit read as its look-alike ("BP (4" -> "BP 14"):
+    where the look-alikes as digits make the token a number."""
+    def fix(m: re.Match[str]) -> str:
+        token = m.group(3)
+        digits = token.translate(_AS_HAND_DIGIT)
+        if token.isdigit() or not digits.isdigit() or not any(c.isdigit() for c in token):
+            return m.group(0)
+        repairs.append(f"suggestion: box number {token!r} read as {digits}")
+        return f"{m.group(1)}{m.group(2)}{digits}"
+
+    return _BOX_NUMBER.sub(fix, value)
 
 
 # Read in a commune's name for the letter it looks like ("15S01RE" for ISSOIRE)

@@ -115,24 +115,26 @@ def usual_ending(value: str, repairs: list[str]) -> str:
     return f"{head}.{near[0]}"
 
 
-def capital_r(value: str, repairs: list[str]) -> str:
-    """An e-mail in capitals with a "K" where the hand wrote an "R" (French writes few
-    K): the domain where that makes it known words ("LEGKANDCLEKMONT.COM"), a piece
-    of the name where that makes it a known first name ("GEKALDINE")."""
+def capital_r(value: str, repairs: list[str], capitals: bool = False) -> str:
+    """An e-mail in capitals (read so, or on a page in `capitals`) with a "K" where the
+    hand wrote an "R" (French writes few K): the domain where that makes it known
+    words ("LEGKANDCLEKMONT.COM"), a piece of the name where that makes a name no
+    list has a known first name or surname ("GEKALDINE", "lagakde")."""
     local, at, domain = value.rpartition("@")
-    if not at or "K" not in value.upper() or not mostly_capitals(value):
+    if not at or "K" not in value.upper() or not (capitals or mostly_capitals(value)):
         return value
     if "k" in domain.lower() and not spelling.domain_of_words(value):
         swapped = domain.replace("K", "R").replace("k", "r")
         if spelling.domain_of_words(f"x@{swapped}"):
             repairs.append(f"suggestion: {domain} -> {swapped} (a capital R read as K)")
             domain = swapped
-    names = lexicon.first_names()
+    lists = (lexicon.first_names(), lexicon.surnames())
 
     def piece(m: re.Match[str]) -> str:
         word = m.group(0)
         swapped = word.replace("K", "R").replace("k", "r")
-        if word == swapped or fold(word) in names or fold(swapped) not in names:
+        if (word == swapped or any(fold(word) in names for names in lists)
+                or not any(fold(swapped) in names for names in lists)):
             return word
         repairs.append(f"suggestion: {word} -> {swapped} (a capital R read as K)")
         return swapped

@@ -235,7 +235,8 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
         value = mailsuggest.without_spaces(value, repairs)
         value = mailsuggest.likelier_mail(value, other, repairs)
         value = mailsuggest.at_sign(value, repairs)  # "perrin.fredericQwanadoo.fr"
-        value = mailsuggest.capital_r(value, repairs)  # "LEGKANDCLEKMONT.COM"
+        value = mailsuggest.capital_r(value, repairs,  # "LEGKANDCLEKMONT.COM"
+                                      capitals=bool(hand and hand.capitals))
         value = mailsuggest.usual_ending(value, repairs)  # "cc-saint-flour.fk"
     if f.kind == FieldKind.EMAIL and value:
         # A few letters off the names on the form ("marcelebecker" beside Marcelle

@@ -22,9 +22,11 @@ from rapidfuzz.distance import Levenshtein
 
 from pipeline import accents, handdigits, spelling, validate
 from pipeline.addresssuggest import (
+    box_number,
     capitalised_way,
     fitting_postcode,
     house_number_suggestion,
+    la_mairie,
     lookalike_postcode,
     place_suggestion,
     postcode_suggestion,
@@ -115,9 +117,12 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.field in ("structure", "fonction"):
         value = capitalised_start(value, repairs)
     if ev.kind == FieldKind.ADDRESS:
-        value = capitalised_way(street_type(value, repairs), repairs)
+        value = la_mairie(capitalised_way(street_type(value, repairs), repairs), repairs)
         if hand:
             value = postcode_suggestion(ev, house_number_suggestion(ev, value, repairs), repairs)
+            value = box_number(value, repairs)
+            # (a postcode read digit by digit replaces the digits of a token, not its specks)
+            value = without_junk(value, repairs)
         if hand or mostly_capitals(value):
             value = lookalike_postcode(value, repairs)
         value = place_suggestion(fitting_postcode(value, repairs), repairs, page.accents,
@@ -133,6 +138,9 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
                 not value.isupper()):
             value = value.upper()
             repairs.append("suggestion: case: block capitals throughout")
+        if ev.words:  # once more, on the words as snapped and in capitals ("oU" -> "OU")
+            value = misread_connective(glued_elision(value, repairs), repairs)
+        value = bare_town_hall(ev.field, value, repairs)
         spelt = accents.as_written(value, page.accents, names=ev.field == "prenom",
                                    surname=ev.field == "nom")
     elif ev.field == "prenom":  # typed: a first name's usual accents ("Anais" -> "Anaïs")
@@ -226,16 +234,21 @@ _TOWN_HALL = re.compile(r"^\s*(?:mairie|ville)\s+(?:de\s+|d['’]\s*|du\s+)", re
 _TOWN_HALL_BARE = re.compile(r"^(\s*mairie\s+)(?=[aeiouyhàâéèêîô])", re.IGNORECASE)
 
 
+def bare_town_hall(fid: str, value: str, repairs: list[str]) -> str:
+    """"MAIRIE AURILLAC" -> "MAIRIE D'AURILLAC": a town hall before a commune opening
+    on a vowel, its "d'", a small mark, lost."""
+    bare = _TOWN_HALL_BARE.match(value) if fid == "structure" else None
+    if not bare or not lexicon.is_commune(value[bare.end():].strip()):
+        return value
+    elision = "D'" if value[bare.end():].isupper() else "d'"
+    repairs.append(f"suggestion: {elision} put back after {bare.group(1).strip()}")
+    return value[:bare.end()] + elision + value[bare.end():].lstrip()
+
+
 def town_hall(fid: str, value: str, repairs: list[str], commune: str = "") -> str:
     """A town hall's structure whose commune is no place, as the commune of the page's
     address if it is that a few letters off ("Mairie de foyat" above "63130 Royat"),
-    else the one commune a letter or two off. "MAIRIE AURILLAC": its "D'", a small
-    mark, lost."""
-    if fid == "structure" and (bare := _TOWN_HALL_BARE.match(value)) and lexicon.is_commune(
-            value[bare.end():].strip()):
-        elision = "D'" if value[bare.end():].isupper() else "d'"
-        repairs.append(f"suggestion: {elision} put back after {bare.group(1).strip()}")
-        return value[:bare.end()] + elision + value[bare.end():].lstrip()
+    else the one commune a letter or two off."""
     m = _TOWN_HALL.match(value) if fid == "structure" else None
     if not m or not (read := value[m.end():].strip()) or lexicon.is_commune(read):
         return value

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pipeline.addresssuggest import (
+    box_number,
     capitalised_way,
     fitting_postcode,
+    la_mairie,
     lookalike_postcode,
     place_suggestion,
 )
@@ -20,6 +22,8 @@ from pipeline.mailsuggest import (
     without_spaces,
 )
 from pipeline.suggest import (
+    PageHand,
+    bare_town_hall,
     capitalised_start,
     capitalised_surnames,
     combine,
@@ -34,6 +38,7 @@ from pipeline.suggest import (
 )
 from pipeline.template import FieldKind
 from pipeline.trust import postcodes
+from pipeline.trust.evidence import TextEvidence
 from pipeline.vocabulary import (
     compound_place,
     field_head,
@@ -446,7 +451,7 @@ def test_of_equally_near_words_the_likelier_in_the_field_is_suggested(
 @pytest.mark.parametrize(("read", "meant"), [
     ("LSABELLE", "isabelle"),  # as near "Ysabelle", given a thousand times as often
     ("SULIEN", "julien"),  # ... "Sulian"
-    ("JOSTANE", None),  # "Josiane" and "Josyane": too close to call
+    ("JOSTANE", "josiane"),  # ... "Josyane", ten times rarer
 ])
 def test_of_equally_near_first_names_the_far_commoner_is_suggested(
         read: str, meant: str | None) -> None:
@@ -531,10 +536,10 @@ def test_a_town_halls_commune_is_the_address_one_or_the_nearest_commune() -> Non
     # a real commune, another field: as read
     assert town_hall("structure", "Mairie de Volvic", [], "Riom") == "Mairie de Volvic"
     assert town_hall("fonction", "Mairie de foyat", [], "Royat") == "Mairie de foyat"
-    assert town_hall("structure", "MAIRIE AURILLAC", []) == "MAIRIE D'AURILLAC"
-    assert town_hall("structure", "Mairie Espaly-Saint-Marcel", []) == (
+    assert bare_town_hall("structure", "MAIRIE AURILLAC", []) == "MAIRIE D'AURILLAC"
+    assert bare_town_hall("structure", "Mairie Espaly-Saint-Marcel", []) == (
         "Mairie d'Espaly-Saint-Marcel")
-    assert town_hall("structure", "MAIRIE ANNEXE", []) == "MAIRIE ANNEXE"  # no commune
+    assert bare_town_hall("structure", "MAIRIE ANNEXE", []) == "MAIRIE ANNEXE"  # no commune
 
 
 def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
@@ -687,3 +692,44 @@ def test_a_capital_r_read_as_k_in_an_email_is_put_back(read: str, meant: str) ->
     notes: list[str] = []
     assert capital_r(read, notes) == meant
     assert bool(notes) == (read != meant)
+
+
+def test_on_a_page_in_capitals_an_email_read_in_small_letters_gets_its_r_back() -> None:
+    # the address was written in capitals; the reading keeps e-mails in small letters
+    assert capital_r("simone-lagakde@pays-valdallier.fr", [], capitals=True) == (
+        "simone-lagarde@pays-valdallier.fr")  # a surname no list has -> one it has
+    assert capital_r("simone-lagakde@pays-valdallier.fr", []) == (
+        "simone-lagakde@pays-valdallier.fr")
+    assert capital_r("karine.klein@kpmg.fr", [], capitals=True) == "karine.klein@kpmg.fr"
+
+
+def test_a_square_by_a_marie_is_the_town_halls() -> None:
+    notes: list[str] = []
+    assert la_mairie("PLACE DE LA MARIE, 03210 SOUVIGNY", notes) == (
+        "PLACE DE LA MAIRIE, 03210 SOUVIGNY")
+    assert notes
+    assert la_mairie("place de la Marie, 03210 Souvigny", []) == (
+        "place de la Mairie, 03210 Souvigny")
+    assert la_mairie("12 rue Marie Curie, 63000 Clermont-Ferrand", []) == (
+        "12 rue Marie Curie, 63000 Clermont-Ferrand")  # a Marie, no article
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("RUE DESAIX, BP (4 - 63390 SAINT-GERVAIS", "RUE DESAIX, BP 14 - 63390 SAINT-GERVAIS"),
+    ("ROUTE DE L'EGLISE - BP BL, 15000 AURILLAC",  # no digit: no number to mend
+     "ROUTE DE L'EGLISE - BP BL, 15000 AURILLAC"),
+    ("5 rue X - BP 45, 63000 Riom", "5 rue X - BP 45, 63000 Riom"),
+])
+def test_a_box_number_read_with_a_look_alike_is_a_number(read: str, meant: str) -> None:
+    assert box_number(read, []) == meant
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("FOYERS RURAUX oU PUY-DE-DÔME", "FOYERS RURAUX DU PUY-DE-DÔME"),  # in capitals once cased
+    ("MAIRIE p£ THIERS", "MAIRIE DE THIERS"),  # once its look-alikes are read as letters
+    ("MAIRIE DAURULLAC", "MAIRIE D'AURILLAC"),  # once the commune is snapped
+])
+def test_a_block_capital_structure_gets_its_small_words_after_its_letters(read: str,
+                                                                           meant: str) -> None:
+    ev = TextEvidence("structure", FieldKind.TEXT, [read], [0.3], words=True)
+    assert prefill(ev, read, [], "hand", page=PageHand(capitals=True)) == meant

@@ -254,7 +254,8 @@ def _lattice(line: np.ndarray, span: tuple[int, int] | None = None) -> _Lattice 
     masks: list[tuple[int, np.ndarray]] = []  # (left column, ink from there)
     for p in pieces:
         local = labels[:, p.x0:p.x1]
-        whole = np.where(np.isin(local, p.labels), 255, 0).astype(np.uint8)
+        inked = local == p.labels[0] if len(p.labels) == 1 else np.isin(local, p.labels)
+        whole = inked.astype(np.uint8) * np.uint8(255)
         masks.extend(_cuts(p.x0, whole, height))
     if not masks:
         return None

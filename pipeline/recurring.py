@@ -67,14 +67,6 @@ def _garbled(word: str) -> bool:
     return not word.isalpha() or (len(word) >= 3 and not spelling.known_word(word))
 
 
-def _words(text: str) -> list[str]:
-    """A value's words as written, parted at spaces and punctuation."""
-    return re.sub(r"[-'’.(),]", " ", text).split()
-
-
-def _key(text: str) -> str:
-    """How values are compared: their words, folded."""
-    return " ".join(fold(w) for w in _words(text))
 CORE_SIMILARITY = 40  # how alike what differs between two values must still be
 
 

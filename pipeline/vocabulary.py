@@ -229,6 +229,9 @@ def known_words(fid: str, value: str) -> tuple[str, list[str]]:
         if _known(word, vocabulary):
             return word
         found = nearest(word, vocabulary, by_frequency=fid != "adresse")
+        if found is None and vocabulary != "words" and word.isupper() and "K" in word:
+            # a name in capitals with a K for an R, and a letter off too ("LATHEKINE")
+            found = nearest(word.replace("K", "R"), vocabulary)
         if found is None or fold(found) == fold(word):
             return word
         out = as_written(found, word, accents)

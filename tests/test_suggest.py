@@ -471,6 +471,7 @@ def test_a_street_named_as_french_streets_most_often_are_is_suggested(read: str,
     ("DUHAME", "DUHAMEL"),  # no one's name, a letter off a common one
     ("Loisean", "Loiseau"),
     ("RIVIÈRE-GUILBER", "RIVIÈRE-GUILBERT"),
+    ("DELALINAY-FERKETRA", "DELALINAY-FERREIRA"),  # a capital R read as K, and a letter
     ("GOSSELW", "GOSSELW"),  # only a rare name is that near: left as read
     ("HUKBERT", "HUKBERT"),  # Hubert and Humbert, both common: too close to call
     ("KLEIN", "KLEIN"),  # somebody's name: never changed
@@ -478,6 +479,11 @@ def test_a_street_named_as_french_streets_most_often_are_is_suggested(read: str,
 def test_a_surname_no_list_knows_is_suggested_as_the_common_one_a_letter_off(
         read: str, meant: str) -> None:
     assert known_words("nom", read)[0] == meant
+
+
+def test_a_first_name_in_capitals_with_a_k_for_an_r_and_a_letter_off_is_suggested() -> None:
+    assert known_words("prenom", "LATHEKINE")[0] == "CATHERINE"
+    assert known_words("prenom", "KARINE")[0] == "KARINE"  # a name with a K
 
 
 def test_a_street_named_after_a_rare_word_is_not_snapped_to_a_commoner_one() -> None:

@@ -138,6 +138,19 @@ def test_a_handwritten_address_in_review_gets_the_postcode_read_digit_by_digit()
     assert any("postcode read digit by digit" in r for r in repairs)
 
 
+def test_the_postcode_read_digit_by_digit_keeps_what_was_mended_before_it() -> None:
+    from pipeline.addresssuggest import postcode_suggestion
+    from pipeline.template import FieldKind
+    from pipeline.trust.evidence import TextEvidence
+
+    lines = [_line("15 RUE DES VOLCANS", FONTS[0]), _line("63540 ROMAGNAT", FONTS[0])]
+    ev = TextEvidence("adresse", FieldKind.ADDRESS, ["LS KUE DES VOLCANS", "6 3/4O ROMAGNAT"],
+                      [0.4, 0.3], crops=lines)
+    # the house number and the street type as suggested already, not as Tesseract read them
+    value = postcode_suggestion(ev, "15 RUE DES VOLCANS, 6 3/4O ROMAGNAT", [])
+    assert value == "15 RUE DES VOLCANS, 63540 ROMAGNAT"
+
+
 def _address_evidence(written: str, read: str):
     from pipeline.template import FieldKind
     from pipeline.trust.evidence import TextEvidence

@@ -16,7 +16,7 @@ accents Tesseract made up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 from pipeline.cache import cached
@@ -78,7 +78,8 @@ def _in_case_of(found: str, word: str) -> str:
     return "".join(f.upper() if w.isupper() else f for f, w in zip(found, word, strict=True))
 
 
-def habit(texts: Iterable[str], marks: int | None = None) -> bool | None:
+def habit(texts: Iterable[str],
+          marks: int | Callable[[], int] | None = None) -> bool | None:
     """Whether this hand writes accents on capitals (None: the page does not say).
 
     A word in capitals French always accents votes for with an accent, against
@@ -88,10 +89,11 @@ def habit(texts: Iterable[str], marks: int | None = None) -> bool | None:
     them where its dictionary has them.
 
     Where the vote is closer, `marks` (the small marks above the page's
-    capitals, `imaging.marks_above`) decide: none, and no vote for accents,
-    is a plain hand; marks with a vote for accents, or two marks or more with
-    none either way, an accenting one. On 90 development pages in capitals
-    whose vote was close, those rules decided 63, 59 of them rightly.
+    capitals, `imaging.marks_above`; counted only then, if given as a function)
+    decide: none, and no vote for accents, is a plain hand; marks with a vote
+    for accents, or two marks or more with none either way, an accenting one.
+    On 90 development pages in capitals whose vote was close, those rules
+    decided 63, 59 of them rightly.
     """
     vote = 0
     for text in texts:
@@ -109,6 +111,8 @@ def habit(texts: Iterable[str], marks: int | None = None) -> bool | None:
         return vote > 0
     if marks is None:
         return None
+    if callable(marks):
+        marks = marks()
     if marks == 0 and vote <= 0:
         return False
     if (marks >= 1 and vote >= 1) or (marks >= 2 and vote == 0):

@@ -160,15 +160,19 @@ def postcode_suggestion(ev: TextEvidence, value: str, repairs: list[str]) -> str
             return value
         text = ev.t_lines[line]
         read = text[span[0]:span[1]].strip()
+
+        def put(s: str, start: int, end: int) -> str:
+            return f"{s[:start].rstrip()} {best.text} {s[end:].lstrip()}".strip()
+
         if read and value.count(read) == 1:
             # in the value as suggested so far (its house number, its street's name)
             at = value.index(read)
-            suggested = canonical(FieldKind.ADDRESS, f"{value[:at].rstrip()} {best.text} "
-                                  f"{value[at + len(read):].lstrip()}".strip(), ev.words).value
+            mended = put(value, at, at + len(read))
         else:  # the value no longer shows it as read: Tesseract's lines, mended there
             lines = list(ev.t_lines)
-            lines[line] = f"{text[:span[0]].rstrip()} {best.text} {text[span[1]:].lstrip()}".strip()
-            suggested = canonical(FieldKind.ADDRESS, "\n".join(lines), ev.words).value
+            lines[line] = put(text, *span)
+            mended = "\n".join(lines)
+        suggested = canonical(FieldKind.ADDRESS, mended, ev.words).value
     if (not suggested or best.text not in suggested or suggested == value
             or postcodes.address_fits(suggested) is False):
         return value

@@ -78,10 +78,9 @@ def page_hand(texts: Sequence[str], mails: Sequence[str] = (), address: str = ""
         CAPITALS_SHARE * len(letters))
     _, commune = validate.postcode_and_commune(" ".join(address.split()))
     commune = commune if commune and lexicon.is_commune(commune) else ""
-    habit = accents.habit(texts)
-    if habit is None and capitals and crops:
-        habit = accents.habit(texts, sum(marks_above(c) for c in crops))
-    return PageHand(capitals, habit, tuple(m for m in mails if m), commune)
+    marks = (lambda: sum(marks_above(c) for c in crops)) if capitals and crops else None
+    return PageHand(capitals, accents.habit(texts, marks), tuple(m for m in mails if m),
+                    commune)
 
 
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",

@@ -116,7 +116,7 @@ NAME_DOMINANCE = 3.0
 def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | None:
     """Of words equally near a reading, the one a form's field would hold
     ("COMMANES": "communes", not "commandes"), else the far commoner in French
-    ("GKAND": "grand", not "gland") or, of first names, in France, else none. Not
+    ("GKAND": "grand", not "gland") or, of names, in France, else none. Not
     by frequency in an address: streets are named after people and places
     ("Tanneries" is no "conneries")."""
     if vocabulary == "words":
@@ -127,10 +127,9 @@ def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | Non
             tied = ours
     if not by_frequency:
         return None
-    if vocabulary in ("first", "last"):
+    if (listed := _name_list(vocabulary)) is not None:
         # the list's rank is how common a name is: one given a tenth as often
         # ranks about ten times lower ("LSABELLE": Isabelle, not Ysabelle)
-        listed = lexicon.first_names() if vocabulary == "first" else lexicon.surnames()
         ranks = sorted((listed.get(fold(w), 10**9), w) for w in tied)
         return ranks[0][1] if ranks[1][0] >= NAME_DOMINANCE * ranks[0][0] else None
     counts = sorted(((lexicon.word_count(w), w) for w in tied), reverse=True)
@@ -195,12 +194,20 @@ def field_words() -> frozenset[str]:
     return frozenset(fold(w) for w in _field_word_list())
 
 
-def _known(word: str, vocabulary: str) -> bool:
-    if vocabulary == "words":
-        return spelling.known_word(word) or fold(word) in field_words()
+def _name_list(vocabulary: str) -> dict[str, int] | None:
+    """{folded name: rank} of a names vocabulary ("first", "last"); None for words."""
+    if vocabulary == "first":
+        return lexicon.first_names()
     if vocabulary == "last":
-        return fold(word) in lexicon.surnames()
-    return fold(word) in lexicon.first_names()
+        return lexicon.surnames()
+    return None
+
+
+def _known(word: str, vocabulary: str) -> bool:
+    names = _name_list(vocabulary)
+    if names is None:
+        return spelling.known_word(word) or fold(word) in field_words()
+    return fold(word) in names
 
 
 def as_written(found: str, read: str, accents: bool) -> str:
@@ -256,9 +263,9 @@ def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
     reading is a known word ("HAUT&" -> "HAUTE", "DV" -> "DU"; "VU" stays: it is a
     word). A first name or surname only from one its list does not know to one it
     does ("PIEKKE" -> "PIERRE", "HULLER" -> "MULLER"; "KLEIN" stays)."""
-    if fid not in (*VOCABULARY, "nom") or not mostly_capitals(value):
+    if fid not in VOCABULARY or not mostly_capitals(value):
         return value
-    names = {"prenom": lexicon.first_names(), "nom": lexicon.surnames()}.get(fid)
+    names = _name_list(VOCABULARY[fid])
 
     def known(word: str) -> bool:
         if names is not None:

@@ -91,6 +91,9 @@ class TextReading:
     # each character read, its left and right edge and its height (px), when asked
     # for: where a "." lost on a printed dot left its gap
     boxes: tuple[tuple[str, int, int, int], ...] = ()
+    # each word read: its text, confidence (0..1), left and right edge (px); the
+    # second engine reads again only the words Tesseract was unsure of
+    words: tuple[tuple[str, float, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,24 @@ class TesserocrEngine:
         api.SetSourceResolution(300)
         text = _clean_text(api.GetUTF8Text())
         conf = line_confidence(api.MapWordConfidences()) if text else 0.0
-        return TextReading(text, conf, self.name, self._boxes() if boxes and text else ())
+        return TextReading(text, conf, self.name, self._boxes() if boxes and text else (),
+                           self._words() if text else ())
+
+    def _words(self) -> tuple[tuple[str, float, int, int], ...]:
+        out = []
+        it = self._api.GetIterator()
+        level = self._t.RIL.WORD
+        while it is not None:
+            try:
+                word, box = it.GetUTF8Text(level), it.BoundingBox(level)
+                conf = it.Confidence(level)
+            except RuntimeError:  # a blob with no text
+                word, box = "", None
+            if word and word.strip() and box:
+                out.append((word.strip(), conf / 100.0, box[0], box[2]))
+            if not it.Next(level):
+                break
+        return tuple(out)
 
     def _boxes(self) -> tuple[tuple[str, int, int, int], ...]:
         out = []
@@ -146,10 +163,13 @@ class PytesseractEngine:
         data = self._p.image_to_data(
             img, lang=LANG, config=cfg, output_type=self._p.Output.DICT
         )
-        words = [(w, float(c)) for w, c in zip(data["text"], data["conf"], strict=True)
-                 if w.strip() and float(c) >= 0]
+        kept = [(w.strip(), float(c), x, x + wd) for w, c, x, wd in
+                zip(data["text"], data["conf"], data["left"], data["width"], strict=True)
+                if w.strip() and float(c) >= 0]
+        words = [(w, c) for w, c, _, _ in kept]
         text = _clean_text(" ".join(w for w, _ in words))
-        return TextReading(text, line_confidence(words), self.name)
+        return TextReading(text, line_confidence(words), self.name,
+                           words=tuple((w, c / 100.0, x0, x1) for w, c, x0, x1 in kept))
 
     def close(self) -> None:
         pass

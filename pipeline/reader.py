@@ -125,6 +125,7 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         if c.clean.size == 0:
             ev.t_lines.append("")
             ev.t_confs.append(EMPTY_CONFIDENCE)
+            ev.t_words.append(())
             continue
         whitelist = f.ocr.whitelist if f.ocr else None
         # Writing on the dots: the crop with the dots under the letters cleared
@@ -149,6 +150,7 @@ def _gather_text(page: np.ndarray, template: Template, f: FormField,
         ev.crops[-1] = c.alt if mail and c.alt is not None else used
         ev.t_lines.append(reading.text)
         ev.t_confs.append(reading.confidence)
+        ev.t_words.append(reading.words)
         ev.boxes = reading.boxes
     return ev
 
@@ -163,6 +165,104 @@ def _second_opinion(ev: TextEvidence, f: FormField, second: RapidRecogniser) -> 
         r = second.read_line(crop, f.ocr.whitelist if f.ocr else None)
         ev.r_lines.append(r.text)
         ev.r_confs.append(r.confidence)
+
+
+WORD_PAD = 0.3  # of the line's height: room kept around a word read again
+WHOLE_LINE = 0.7  # of a line's width in doubt: the whole line is read again
+STRAY_INK = 0.25  # of the line's height: ink this tall outside every word Tesseract read
+
+
+def _stray_ink(crop: np.ndarray, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of columns holding writing that no word Tesseract read covers: a house
+    number it dropped ("1 avenue" read "avenue") is evidence it must not hide."""
+    ink = crop < 128
+    rows = np.arange(crop.shape[0])[:, None]
+    top = np.where(ink, rows, crop.shape[0]).min(axis=0)
+    bottom = np.where(ink, rows, -1).max(axis=0)
+    tall = (bottom - top + 1) >= STRAY_INK * crop.shape[0]
+    for x0, x1 in spans:
+        tall[max(0, x0 - 2): x1 + 3] = False
+    cols = np.flatnonzero(tall)
+    if cols.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(cols) > 1)
+    firsts = np.r_[cols[0], cols[breaks + 1]]
+    lasts = np.r_[cols[breaks], cols[-1]]
+    return [(int(a), int(b) + 1) for a, b in zip(firsts, lasts, strict=True)]
+
+
+def _doubtful_stretches(items: Sequence[tuple[int, int, bool]], width: int,
+                        height: int) -> list[tuple[int, int, int, int]]:
+    """Runs of neighbouring pieces to read again: (first piece, last + 1, x0, x1).
+
+    `items` are the line's pieces left to right (left, right column, doubtful).
+    Each stretch's columns reach halfway into the gaps beside it (at most
+    WORD_PAD of the line's height), so that the second engine sees whole
+    letters and none of the neighbours'.
+    """
+    out = []
+    i = 0
+    while i < len(items):
+        if not items[i][2]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(items) and items[j + 1][2]:
+            j += 1
+        pad = WORD_PAD * height
+        x0 = items[i][0] - pad if i == 0 else max(items[i][0] - pad,
+                                                  (items[i - 1][1] + items[i][0]) / 2)
+        x1 = items[j][1] + pad if j + 1 == len(items) else min(items[j][1] + pad,
+                                                               (items[j][1] + items[j + 1][0]) / 2)
+        out.append((i, j + 1, max(0, int(x0)), min(width, int(x1 + 1))))
+        i = j + 1
+    return out
+
+
+def _second_on_doubts(ev: TextEvidence, f: FormField, second: RapidRecogniser) -> bool:
+    """The cascade's word-level step, on typed pages: the other engine reads only what
+    Tesseract was unsure of, and its reading takes that part's place in Tesseract's.
+
+    Unsure: a word read below ALONE_CONF (a speck read as "-" too), and writing
+    no word covers. Words read at ALONE_CONF or above are what a whole field
+    read that surely is trusted on (`_tesseract_alone`); the rest agree or not
+    as a whole line's reading would. About a third of a typed line's width is
+    read instead of all of it. False (nothing read) where Tesseract's words do
+    not spell its line.
+    """
+    lines, confs = [], []
+    for text, conf, words, crop in zip(ev.t_lines, ev.t_confs, ev.t_words, ev.crops,
+                                       strict=True):
+        if crop.size == 0:
+            lines.append("")
+            confs.append(EMPTY_CONFIDENCE)
+            continue
+        if [w for w, *_ in words] != text.split():
+            return False
+        # the line's pieces: its words, and writing between them none covers
+        pieces = [(x0, x1, c < ALONE_CONF, w) for w, c, x0, x1 in words]
+        pieces += [(x0, x1, True, "") for x0, x1 in _stray_ink(crop, [p[:2] for p in pieces])]
+        pieces.sort()
+        stretches = _doubtful_stretches([p[:3] for p in pieces], *crop.shape[::-1])
+        if (not text or min(c for _, c, *_ in words) < ALT_TRY_ABOVE
+                or sum(x1 - x0 for *_, x0, x1 in stretches) >= WHOLE_LINE * crop.shape[1]):
+            # ink Tesseract made nothing of, a word it barely read (handwriting,
+            # like as not), or most of the line in doubt: read it all, in context
+            stretches = [(0, len(pieces), 0, crop.shape[1])]
+        tokens: list[str] = []
+        read: list[float] = []
+        done = 0
+        for i, j, x0, x1 in stretches:
+            tokens += [p[3] for p in pieces[done:i] if p[3]]
+            r = second.read_line(crop[:, x0:x1], f.ocr.whitelist if f.ocr else None)
+            tokens += r.text.split()
+            read.append(r.confidence)
+            done = j
+        tokens += [p[3] for p in pieces[done:] if p[3]]
+        lines.append(" ".join(tokens))
+        confs.append(min(read, default=conf))  # a line of sure words: Tesseract's
+    ev.r_lines, ev.r_confs = lines, confs
+    return True
 
 
 def _tesseract_alone(ev: TextEvidence, f: FormField, page_tconf: float, typed_look: bool) -> bool:
@@ -396,7 +496,10 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
             if f.id in evidence and _tesseract_alone(evidence[f.id], f, page_tconf, typed_look):
                 evidence[f.id].alone = True
             elif f.id in evidence and _needs_second(evidence[f.id], f, page_tconf):
-                _second_opinion(evidence[f.id], f, second)
+                word_level = (typed_look and page_tconf >= SECOND_PAGE_MIN
+                              and f.kind in (FieldKind.TEXT, FieldKind.ADDRESS))
+                if not (word_level and _second_on_doubts(evidence[f.id], f, second)):
+                    _second_opinion(evidence[f.id], f, second)
             elif f.id in evidence and not any(evidence[f.id].t_lines):
                 # Nothing written: there is nothing for the second engine to dispute.
                 ev = evidence[f.id]

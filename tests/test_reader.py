@@ -165,3 +165,20 @@ def test_lunch_without_attending_is_inconsistent(template, engine) -> None:
 def test_confidence_never_exceeds_registration_quality(template, engine) -> None:
     r = _read(photo(filled_page(template), seed=5), template, engine)
     assert all(f.confidence <= r.registration.quality for f in r.fields)
+
+
+@pytest.mark.parametrize("name", ["tesserocr", "pytesseract"])
+def test_both_engines_place_each_word_they_read(name: str) -> None:
+    """The second engine reads again only the words Tesseract doubts: it must know
+    where each word lies, whichever Tesseract binding is in use."""
+    import cv2
+
+    from pipeline.ocr import make_engine
+
+    img = np.full((70, 520), 255, np.uint8)
+    cv2.putText(img, "Mairie de Riom", (10, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3)
+    r = make_engine(name).read_line(img)
+    assert [w for w, *_ in r.words] == r.text.split() == ["Mairie", "de", "Riom"]
+    lefts = [x0 for *_, x0, _ in r.words]
+    assert lefts == sorted(lefts) and all(0 <= c <= 1 for _, c, *_ in r.words)
+    assert all(x0 < x1 <= 520 for *_, x0, x1 in r.words)

@@ -606,3 +606,71 @@ def test_a_word_no_lexicon_knows_is_never_accepted_by_hand_or_in_capitals() -> N
     street = "13 avenue de Fontmaure\n63000 Clermont-Ferrand"
     assert _decide("adresse", FieldKind.ADDRESS, street, street, words=True).status == (
         Status.ACCEPTED)
+
+
+class _RecordingEngine:
+    """A second engine that reads every crop as `text` and records the crops' widths."""
+
+    name = "fake"
+
+    def __init__(self, text: str, conf: float = 0.9) -> None:
+        self.text, self.conf, self.widths = text, conf, []
+
+    def read_line(self, img: np.ndarray, whitelist: str | None = None):
+        from pipeline.models import TextReading
+
+        self.widths.append(img.shape[1])
+        return TextReading(self.text, self.conf, self.name)
+
+
+def _typed_line(words: list[tuple[str, float, int, int]], width: int = 600,
+                extra_ink: tuple[int, int] | None = None) -> TextEvidence:
+    crop = np.full((60, width), 255, np.uint8)
+    for _, _, x0, x1 in words:
+        crop[15:45, x0:x1] = 0
+    if extra_ink:
+        crop[15:45, extra_ink[0]:extra_ink[1]] = 0
+    text = " ".join(w for w, *_ in words)
+    ev = TextEvidence("structure", FieldKind.TEXT, [text], [min(c for _, c, *_ in words)])
+    ev.crops, ev.t_words = [crop], [tuple(words)]
+    return ev
+
+
+def test_on_a_typed_page_only_the_words_tesseract_doubts_are_read_again(template) -> None:
+    from pipeline.reader import _second_on_doubts
+
+    f = template.field("structure")
+    ev = _typed_line([("Mairie", 0.97, 10, 130), ("de", 0.96, 150, 190),
+                      ("Ja", 0.91, 210, 250), ("Roche", 0.97, 270, 400)])
+    engine = _RecordingEngine("la")
+    assert _second_on_doubts(ev, f, engine)
+    assert len(engine.widths) == 1 and engine.widths[0] < 100  # "Ja" and a margin, not the line
+    assert ev.r_lines == ["Mairie de la Roche"]  # so the two readings disagree
+    r = _decide_text(np.full((50, 50), 255, np.uint8), f, ev, _Reg(), {"structure": "x"},
+                     {"page_tconf": 0.95, "page_agree": 1.0}, "typed", _trusting_model())
+    assert r.status == Status.REVIEW
+
+
+def test_writing_tesseract_left_out_is_read_again_too(template) -> None:
+    """A house number Tesseract dropped ("1 avenue" read "avenue") must not pass
+    as agreed because every word it did read was sure."""
+    from pipeline.reader import _second_on_doubts
+
+    f = template.field("structure")
+    ev = _typed_line([("avenue", 0.97, 60, 200), ("Hugo", 0.97, 220, 320)], extra_ink=(10, 30))
+    engine = _RecordingEngine("1")
+    assert _second_on_doubts(ev, f, engine)
+    assert ev.r_lines == ["1 avenue Hugo"] and len(engine.widths) == 1
+
+
+def test_a_line_mostly_in_doubt_is_read_whole(template) -> None:
+    from pipeline.reader import _second_on_doubts
+
+    f = template.field("structure")
+    ev = _typed_line([("Mairje", 0.80, 10, 300), ("de", 0.97, 320, 360), ("Rjom", 0.85, 380, 590)])
+    engine = _RecordingEngine("Mairie de Riom")
+    assert _second_on_doubts(ev, f, engine)
+    assert engine.widths == [600] and ev.r_lines == ["Mairie de Riom"]
+    # Tesseract's words not spelling its line: nothing is read, the caller reads it all
+    ev.t_lines = ["Mairie de Riom!"]
+    assert not _second_on_doubts(ev, f, _RecordingEngine("x"))

@@ -62,6 +62,7 @@ class TextEvidence:
     alone: bool = False  # Tesseract was sure enough of typed text: no second reading
     crops: list = field(default_factory=list)  # cleaned line images, for the second engine
     boxes: tuple = ()  # an e-mail's characters as Tesseract placed them (TextReading.boxes)
+    t_words: list = field(default_factory=list)  # per line: TextReading.words
 
     @property
     def ran_second(self) -> bool:

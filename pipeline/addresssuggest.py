@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
@@ -290,8 +291,33 @@ def _splits(line: str) -> list[tuple[str, str]]:
 
 
 @cache
-def _place_keys() -> list[str]:
-    return list(postcodes.places())
+def _place_index() -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
+    """Every place's key; for each character, how many of it each key holds; each length."""
+    keys = list(postcodes.places())
+    counts: dict[str, np.ndarray] = {}
+    for i, k in enumerate(keys):
+        for ch in k:
+            counts.setdefault(ch, np.zeros(len(keys), np.int16))[i] += 1
+    return keys, counts, np.array([len(k) for k in keys], np.int32)
+
+
+def _similar_places(key: str) -> dict[str, float]:
+    """The PLACE_POOL places whose key is likest `key`, at PLACE_SIMILARITY_WITH_CODE or
+    more: `process.extract` over all 33,000, but only over those that could reach it.
+
+    A similarity (fuzz.ratio) counts the characters two strings share in order;
+    never more than they share in any order, which the character counts give for
+    all places at once. The same places and scores, at a fraction of the time.
+    """
+    keys, counts, lengths = _place_index()
+    shared = np.zeros(len(keys), np.int32)
+    for ch in set(key):
+        if ch in counts:
+            shared += np.minimum(counts[ch], key.count(ch))
+    could = np.flatnonzero(200 * shared >= PLACE_SIMILARITY_WITH_CODE * (lengths + len(key)))
+    found = process.extract(key, [keys[i] for i in could], scorer=fuzz.ratio, limit=PLACE_POOL,
+                            score_cutoff=PLACE_SIMILARITY_WITH_CODE)
+    return {name: sim for name, sim, _ in found}
 
 
 def _place_guesses(line: str) -> list[_PlaceGuess]:
@@ -302,9 +328,7 @@ def _place_guesses(line: str) -> list[_PlaceGuess]:
             continue
         # the names most like the one read, and those its postcode, if read, serves
         # ("63220 MSLANC": Arlanc is no nearer than thirty other names)
-        found_names = {found: sim for found, sim, _ in process.extract(
-            key, _place_keys(), scorer=fuzz.ratio, limit=PLACE_POOL,
-            score_cutoff=PLACE_SIMILARITY_WITH_CODE)}
+        found_names = _similar_places(key)
         digits = _as_code(code_read)
         # what is left before the name must look like a postcode: more than a stray
         # mark besides its five digits costs as much as a digit wrong

@@ -230,6 +230,8 @@ def _second_on_doubts(ev: TextEvidence, f: FormField, second: RapidRecogniser) -
     read instead of all of it. False (nothing read) where Tesseract's words do
     not spell its line.
     """
+    if not len(ev.t_lines) == len(ev.t_words) == len(ev.crops):
+        return False  # no word places kept (an engine that gives none)
     lines, confs = [], []
     for text, conf, words, crop in zip(ev.t_lines, ev.t_confs, ev.t_words, ev.crops,
                                        strict=True):

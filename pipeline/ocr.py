@@ -108,36 +108,26 @@ class TesserocrEngine:
         return TextReading(text, conf, self.name, self._boxes() if boxes and text else (),
                            self._words() if text else ())
 
-    def _words(self) -> tuple[tuple[str, float, int, int], ...]:
-        out = []
+    def _each(self, level):
+        """(text, box, confidence) of every word or symbol of the last reading."""
         it = self._api.GetIterator()
-        level = self._t.RIL.WORD
         while it is not None:
             try:
-                word, box = it.GetUTF8Text(level), it.BoundingBox(level)
-                conf = it.Confidence(level)
+                item = (it.GetUTF8Text(level), it.BoundingBox(level), it.Confidence(level))
             except RuntimeError:  # a blob with no text
-                word, box = "", None
-            if word and word.strip() and box:
-                out.append((word.strip(), conf / 100.0, box[0], box[2]))
+                item = None
+            if item is not None:
+                yield item
             if not it.Next(level):
                 break
-        return tuple(out)
+
+    def _words(self) -> tuple[tuple[str, float, int, int], ...]:
+        return tuple((w.strip(), conf / 100.0, box[0], box[2])
+                     for w, box, conf in self._each(self._t.RIL.WORD) if w and w.strip() and box)
 
     def _boxes(self) -> tuple[tuple[str, int, int, int], ...]:
-        out = []
-        it = self._api.GetIterator()
-        level = self._t.RIL.SYMBOL
-        while it is not None:
-            try:
-                ch, box = it.GetUTF8Text(level), it.BoundingBox(level)
-            except RuntimeError:  # a blob with no text
-                ch, box = "", None
-            if ch and box:
-                out.append((ch, box[0], box[2], box[3] - box[1]))
-            if not it.Next(level):
-                break
-        return tuple(out)
+        return tuple((ch, box[0], box[2], box[3] - box[1])
+                     for ch, box, _ in self._each(self._t.RIL.SYMBOL) if ch and box)
 
     def close(self) -> None:
         self._api.End()

@@ -170,6 +170,7 @@ def _second_opinion(ev: TextEvidence, f: FormField, second: RapidRecogniser) -> 
 WORD_PAD = 0.3  # of the line's height: room kept around a word read again
 WHOLE_LINE = 0.7  # of a line's width in doubt: the whole line is read again
 STRAY_INK = 0.25  # of the line's height: ink this tall outside every word Tesseract read
+BARELY_READ = 0.5  # a word Tesseract read below this: likely handwriting, read the whole line
 
 
 def _stray_ink(crop: np.ndarray, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -246,7 +247,7 @@ def _second_on_doubts(ev: TextEvidence, f: FormField, second: RapidRecogniser) -
         pieces += [(x0, x1, True, "") for x0, x1 in _stray_ink(crop, [p[:2] for p in pieces])]
         pieces.sort()
         stretches = _doubtful_stretches([p[:3] for p in pieces], *crop.shape[::-1])
-        if (not text or min(c for _, c, *_ in words) < ALT_TRY_ABOVE
+        if (not text or min(c for _, c, *_ in words) < BARELY_READ
                 or sum(x1 - x0 for *_, x0, x1 in stretches) >= WHOLE_LINE * crop.shape[1]):
             # ink Tesseract made nothing of, a word it barely read (handwriting,
             # like as not), or most of the line in doubt: read it all, in context

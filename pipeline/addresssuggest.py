@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline import handdigits, validate
+from pipeline.nearby import CharCounts
 from pipeline.template import FieldKind
 from pipeline.trust import lexicon, postcodes
 from pipeline.trust.evidence import TextEvidence, canonical, mostly_capitals
@@ -291,30 +291,17 @@ def _splits(line: str) -> list[tuple[str, str]]:
 
 
 @cache
-def _place_index() -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
-    """Every place's key; for each character, how many of it each key holds; each length."""
+def _place_index() -> tuple[list[str], CharCounts]:
     keys = list(postcodes.places())
-    counts: dict[str, np.ndarray] = {}
-    for i, k in enumerate(keys):
-        for ch in k:
-            counts.setdefault(ch, np.zeros(len(keys), np.int16))[i] += 1
-    return keys, counts, np.array([len(k) for k in keys], np.int32)
+    return keys, CharCounts(keys)
 
 
 def _similar_places(key: str) -> dict[str, float]:
     """The PLACE_POOL places whose key is likest `key`, at PLACE_SIMILARITY_WITH_CODE or
-    more: `process.extract` over all 33,000, but only over those that could reach it.
-
-    A similarity (fuzz.ratio) counts the characters two strings share in order;
-    never more than they share in any order, which the character counts give for
-    all places at once. The same places and scores, at a fraction of the time.
-    """
-    keys, counts, lengths = _place_index()
-    shared = np.zeros(len(keys), np.int32)
-    for ch in set(key):
-        if ch in counts:
-            shared += np.minimum(counts[ch], key.count(ch))
-    could = np.flatnonzero(200 * shared >= PLACE_SIMILARITY_WITH_CODE * (lengths + len(key)))
+    more: `process.extract` over only the places of the 33,000 that could reach it
+    (`nearby`; the same places and scores, at a fraction of the time)."""
+    keys, counts = _place_index()
+    could = counts.within_ratio(key, PLACE_SIMILARITY_WITH_CODE)
     found = process.extract(key, [keys[i] for i in could], scorer=fuzz.ratio, limit=PLACE_POOL,
                             score_cutoff=PLACE_SIMILARITY_WITH_CODE)
     return {name: sim for name, sim, _ in found}

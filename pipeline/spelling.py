@@ -20,6 +20,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.cache import cached
+from pipeline.nearby import CharCounts
 from pipeline.trust import lexicon
 from pipeline.validate import COMMON_ENDINGS, dotted_domain, postcode_and_commune
 
@@ -311,13 +312,35 @@ def nearest_key(key: str, choices: Mapping[int, Sequence[str]], limit: int) -> s
 
     `choices` are grouped by length: a word more than `limit` letters longer or
     shorter is further than `limit` edits, so only the lengths around `key`'s
-    are searched (the same answer, several times faster).
+    are searched, and there only the words whose letters could be that near
+    (`nearby`; the same answer, several times faster).
     """
-    near = [c for n in range(len(key) - limit, len(key) + limit + 1) for c in choices.get(n, ())]
+    counts = length_counts(choices)
+    near: list[str] = []
+    for n in range(len(key) - limit, len(key) + limit + 1):
+        if n in choices:
+            near += [choices[n][i] for i in counts[n].within_edits(key, limit)]
     hits = process.extract(key, near, scorer=Levenshtein.distance, score_cutoff=limit, limit=2)
     if not hits or (len(hits) > 1 and hits[1][1] == hits[0][1]):
         return None
     return hits[0][0]
+
+
+_COUNTS: dict[int, tuple[Mapping[int, Sequence[str]], dict[int, CharCounts]]] = {}
+
+
+def length_counts(choices: Mapping[int, Sequence[str]]) -> dict[int, CharCounts]:
+    """Each length's character counts (`nearby`), once per table (the tables are kept)."""
+    if id(choices) not in _COUNTS:
+        _COUNTS[id(choices)] = (choices, {n: CharCounts(ws) for n, ws in choices.items()})
+    return _COUNTS[id(choices)][1]
+
+
+@cache
+def _commune_counts() -> None:
+    """Built before a worker's first page (`reader.warm_up` calls what takes no argument)."""
+    length_counts(_commune_keys())
+    length_counts(_glued_communes())
 
 
 def by_length(words: Iterable[str]) -> dict[int, tuple[str, ...]]:

@@ -307,51 +307,36 @@ def nearest_commune(read: str) -> str | None:
     return name.upper() if read.isupper() else name  # capitals, as on envelopes
 
 
-def nearest_key(key: str, choices: Mapping[int, Sequence[str]], limit: int) -> str | None:
+def nearest_key(key: str, choices: Mapping[int, tuple[Sequence[str], CharCounts]],
+                limit: int) -> str | None:
     """The one choice within `limit` edits of `key` nearer than every other, if any.
 
-    `choices` are grouped by length: a word more than `limit` letters longer or
-    shorter is further than `limit` edits, so only the lengths around `key`'s
-    are searched, and there only the words whose letters could be that near
-    (`nearby`; the same answer, several times faster).
+    `choices` are grouped by length (`by_length`): a word more than `limit`
+    letters longer or shorter is further than `limit` edits, so only the lengths
+    around `key`'s are searched, and there only the words whose letters could
+    be that near (`nearby`; the same answer, several times faster).
     """
-    counts = length_counts(choices)
     near: list[str] = []
     for n in range(len(key) - limit, len(key) + limit + 1):
         if n in choices:
-            near += [choices[n][i] for i in counts[n].within_edits(key, limit)]
+            words, counts = choices[n]
+            near += [words[i] for i in counts.within_edits(key, limit)]
     hits = process.extract(key, near, scorer=Levenshtein.distance, score_cutoff=limit, limit=2)
     if not hits or (len(hits) > 1 and hits[1][1] == hits[0][1]):
         return None
     return hits[0][0]
 
 
-_COUNTS: dict[int, tuple[Mapping[int, Sequence[str]], dict[int, CharCounts]]] = {}
-
-
-def length_counts(choices: Mapping[int, Sequence[str]]) -> dict[int, CharCounts]:
-    """Each length's character counts (`nearby`), once per table (the tables are kept)."""
-    if id(choices) not in _COUNTS:
-        _COUNTS[id(choices)] = (choices, {n: CharCounts(ws) for n, ws in choices.items()})
-    return _COUNTS[id(choices)][1]
-
-
-@cache
-def _commune_counts() -> None:
-    """Built before a worker's first page (`reader.warm_up` calls what takes no argument)."""
-    length_counts(_commune_keys())
-    length_counts(_glued_communes())
-
-
-def by_length(words: Iterable[str]) -> dict[int, tuple[str, ...]]:
+def by_length(words: Iterable[str]) -> dict[int, tuple[tuple[str, ...], CharCounts]]:
+    """The words grouped by length, each group with its character counts (`nearby`)."""
     grouped: dict[int, list[str]] = {}
     for w in words:
         grouped.setdefault(len(w), []).append(w)
-    return {n: tuple(ws) for n, ws in grouped.items()}
+    return {n: (tuple(ws), CharCounts(ws)) for n, ws in grouped.items()}
 
 
 @cache
-def _commune_keys() -> dict[int, tuple[str, ...]]:
+def _commune_keys() -> dict[int, tuple[tuple[str, ...], CharCounts]]:
     return by_length(lexicon.commune_names())
 
 
@@ -428,5 +413,5 @@ def _glued_commune_set() -> frozenset[str]:
 
 
 @cache
-def _glued_communes() -> dict[int, tuple[str, ...]]:
+def _glued_communes() -> dict[int, tuple[tuple[str, ...], CharCounts]]:
     return by_length(sorted(_glued_commune_set()))

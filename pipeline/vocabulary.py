@@ -97,7 +97,6 @@ def _all_bucket_counts() -> None:
     """Built before a worker's first page (`reader.warm_up` calls what takes no argument)."""
     for vocabulary in ("words", "first", "last"):
         _bucket_counts(vocabulary)
-    spelling.length_counts(_compound_keys())
 
 
 def nearest(word: str, vocabulary: str, by_frequency: bool = True) -> str | None:
@@ -340,7 +339,7 @@ def _compound_places() -> dict[str, str]:
 
 
 @cache
-def _compound_keys() -> dict[int, tuple[str, ...]]:
+def _compound_keys() -> dict[int, tuple[tuple[str, ...], CharCounts]]:
     return spelling.by_length(_compound_places())
 
 

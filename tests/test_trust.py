@@ -551,6 +551,21 @@ def test_the_rewritten_network_computes_what_the_exported_one_does() -> None:
     assert (outs[0].argmax(-1) == outs[1].argmax(-1)).all()
     assert np.abs(outs[0] - outs[1]).max() < 1e-3
     assert len(fast) < 1.05 * len(original)  # the folded-away weights are gone
+    assert _scalar_affine_steps(fast) == 0 < _scalar_affine_steps(original)
+
+
+def _scalar_affine_steps(model_bytes: bytes) -> int:
+    """x * s + b with scalar s and b, as separate element-wise nodes (slow: see fastgraph)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load_from_string(model_bytes).graph
+    scalars = {n.output[0] for n in graph.node if n.op_type == "Constant"
+               and numpy_helper.to_array(n.attribute[0].t).size == 1}
+    scaled = {n.output[0] for n in graph.node
+              if n.op_type == "Mul" and any(i in scalars for i in n.input)}
+    return sum(1 for n in graph.node if n.op_type == "Add"
+               and any(i in scaled for i in n.input) and any(i in scalars for i in n.input))
 
 
 def test_a_postcode_in_another_region_than_its_commune_is_never_accepted() -> None:

@@ -467,43 +467,46 @@ def scale_speed(inputs: list[Path], work: Path, workers: int,
                 log: Callable[[str], None] = print) -> dict[str, Any]:
     """Forms per second on the same inputs: 1 worker, `workers` local workers, a Dask LocalCluster.
 
-    The cluster is started before the clock (as an existing cluster would be), with
-    one single-threaded worker process per core, so it compares with the local pool.
+    The cluster is started after the local runs (an idle cluster in the same
+    process slowed the local pool by a third: 2 workers no faster than 1) and
+    before its own clock (as an existing cluster would be), with one
+    single-threaded worker process per core, so it compares with the local pool.
     """
-    from pipeline.process import process
-    from pipeline.store import Workspace
-
-    runs: dict[str, dict[str, Any]] = {"1 worker": {"workers": 1},
-                                       f"{workers} workers": {"workers": workers}}
     out: dict[str, Any] = {"modes": {}}
-    cluster = None
+    roots = [_scale_run(inputs, work, 0, "1 worker", {"workers": 1}, out, log),
+             _scale_run(inputs, work, 1, f"{workers} workers", {"workers": workers}, out, log)]
     try:
         import distributed
-
+    except ImportError:
+        out["dask_missing"] = "install formscan[cluster] for the Dask figure"
+    else:
         t0 = time.perf_counter()
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
                                            processes=True, dashboard_address=":0")
         out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
-        runs[f"Dask LocalCluster, {workers} workers"] = {"scheduler": cluster.scheduler_address}
-    except ImportError:
-        out["dask_missing"] = "install formscan[cluster] for the Dask figure"
-    roots = []
-    try:
-        for name, opts in runs.items():
-            root = work / f"scale-{len(roots)}"
-            if root.exists():
-                shutil.rmtree(root)
-            log(f"scaling: {name} ...")
-            with Workspace(root) as ws:
-                s = process(inputs, ws, batch="bench", **opts)
-            roots.append(root)
-            out["modes"][name] = {"forms": s.forms, "pages": s.pages, "wall_s": round(s.seconds, 2),
-                                  "forms_per_s": s.forms / s.seconds if s.seconds else None}
-    finally:
-        if cluster is not None:
+        try:
+            roots.append(_scale_run(inputs, work, 2, f"Dask LocalCluster, {workers} workers",
+                                    {"scheduler": cluster.scheduler_address}, out, log))
+        finally:
             cluster.close()
     out["identical"] = _same_results(roots)
     return out
+
+
+def _scale_run(inputs: list[Path], work: Path, n: int, name: str, opts: dict[str, Any],
+               out: dict[str, Any], log: Callable[[str], None]) -> Path:
+    from pipeline.process import process
+    from pipeline.store import Workspace
+
+    root = work / f"scale-{n}"
+    if root.exists():
+        shutil.rmtree(root)
+    log(f"scaling: {name} ...")
+    with Workspace(root) as ws:
+        s = process(inputs, ws, batch="bench", **opts)
+    out["modes"][name] = {"forms": s.forms, "pages": s.pages, "wall_s": round(s.seconds, 2),
+                          "forms_per_s": s.forms / s.seconds if s.seconds else None}
+    return root
 
 
 def make_large_pdf(page: Any, n_pages: int, path: Path) -> Path:

@@ -140,3 +140,37 @@ def test_memory_stays_flat_on_a_long_batch(template, tmp_path) -> None:
     assert m["exit"] == 0 and "120 forms" in m["summary"]
     # Pages pass through, none pile up: the second half peaks no higher than the first.
     assert m["peak_rss_second_half_mb"] <= m["peak_rss_first_half_mb"] + 40
+
+
+def test_the_local_pool_is_timed_with_no_dask_cluster_running(monkeypatch, tmp_path) -> None:
+    """An idle LocalCluster in the same process slowed the 2-worker pool to the speed of 1:
+    the scaling figures time each local run before the cluster exists."""
+    distributed = pytest.importorskip("distributed")
+    import pipeline.bench as bench
+    import pipeline.process
+
+    live: list[bool] = []
+    clusters: list[object] = []
+
+    class FakeCluster:
+        scheduler_address = "tcp://127.0.0.1:1"
+
+        def __init__(self, **_: object) -> None:
+            clusters.append(self)
+
+        def close(self) -> None:
+            clusters.remove(self)
+
+    class Summary:
+        forms, pages, seconds = 1, 1, 1.0
+
+    def fake_process(inputs, ws, batch, workers=None, scheduler=None):
+        live.append(bool(clusters))
+        return Summary()
+
+    monkeypatch.setattr(distributed, "LocalCluster", FakeCluster)
+    monkeypatch.setattr(pipeline.process, "process", fake_process)
+    monkeypatch.setattr(bench, "_same_results", lambda roots: True)
+    out = bench.scale_speed([], tmp_path, 2, log=lambda _: None)
+    assert list(out["modes"]) == ["1 worker", "2 workers", "Dask LocalCluster, 2 workers"]
+    assert live == [False, False, True] and not clusters

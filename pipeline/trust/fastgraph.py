@@ -141,6 +141,22 @@ def _affine_after(g: _Graph) -> int:
     return done
 
 
+def _scalar_affine(g: _Graph, add: NodeProto) -> tuple[NodeProto, str, float, float] | None:
+    """`add` as the end of x * s + b with scalar constants s and b: (the Mul, x, s, b)."""
+    if add.op_type != "Add":
+        return None
+    mul = next((g.producer[i] for i in add.input
+                if i in g.producer and g.producer[i].op_type == "Mul"), None)
+    if mul is None or len(g.users[mul.output[0]]) != 1:
+        return None
+    b = g.scalar(g.other_input(add, mul.output[0]))
+    factors = [i for i in mul.input if i in g.consts]
+    s = g.scalar(factors[0]) if len(factors) == 1 else None
+    if b is None or s is None:
+        return None
+    return mul, g.other_input(mul, factors[0]), s, b
+
+
 def _affine_before(g: _Graph) -> int:
     """* s -> + b -> Conv without padding  ->  one Conv with weights s*W, bias c + b*sum(W)."""
     from onnx import helper
@@ -154,20 +170,12 @@ def _affine_before(g: _Graph) -> int:
                                                                                   b"VALID"):
             continue
         add = g.producer.get(conv.input[0])
-        if add is None or add.op_type != "Add" or len(g.users[add.output[0]]) != 1:
+        if add is None or len(g.users[add.output[0]]) != 1 or not (aff := _scalar_affine(g, add)):
             continue
-        mul = next((g.producer[i] for i in add.input
-                    if i in g.producer and g.producer[i].op_type == "Mul"), None)
-        if mul is None or len(g.users[mul.output[0]]) != 1:
-            continue
-        b = g.scalar(g.other_input(add, mul.output[0]))
-        factors = [i for i in mul.input if i in g.consts]
-        s = g.scalar(factors[0]) if len(factors) == 1 else None
-        if b is None or s is None:
-            continue
+        mul, x, s, b = aff
         w, c = wb
         name = conv.output[0]
-        conv.input[:] = [g.other_input(mul, factors[0]), g.constant(f"{name}_w_in", w * s),
+        conv.input[:] = [x, g.constant(f"{name}_w_in", w * s),
                          g.constant(f"{name}_b_in", c + b * w.sum(axis=(1, 2, 3)))]
         g.dropped |= {id(mul), id(add)}
         done += 1
@@ -202,19 +210,9 @@ def _affine_as_depthwise(g: _Graph) -> int:
 
     done = 0
     for add in list(g.graph.node):
-        if add.op_type != "Add":
+        if not (aff := _scalar_affine(g, add)) or (channels := _channels(g, aff[1])) is None:
             continue
-        mul = next((g.producer[i] for i in add.input
-                    if i in g.producer and g.producer[i].op_type == "Mul"), None)
-        if mul is None or len(g.users[mul.output[0]]) != 1:
-            continue
-        b = g.scalar(g.other_input(add, mul.output[0]))
-        factors = [i for i in mul.input if i in g.consts]
-        s = g.scalar(factors[0]) if len(factors) == 1 else None
-        x = g.other_input(mul, factors[0]) if factors else ""
-        channels = _channels(g, x)
-        if b is None or s is None or channels is None:
-            continue
+        mul, x, s, b = aff
         out = add.output[0]
         g.replaced[id(add)] = [helper.make_node(
             "Conv", [x, g.constant(f"{out}_dw", np.full((channels, 1, 1, 1), s)),

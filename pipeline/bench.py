@@ -473,8 +473,9 @@ def scale_speed(inputs: list[Path], work: Path, workers: int,
     single-threaded worker process per core, so it compares with the local pool.
     """
     out: dict[str, Any] = {"modes": {}}
-    roots = [_scale_run(inputs, work, 0, "1 worker", {"workers": 1}, out, log),
-             _scale_run(inputs, work, 1, f"{workers} workers", {"workers": workers}, out, log)]
+    roots = [_scale_run(inputs, work / "scale-0", "1 worker", {"workers": 1}, out, log),
+             _scale_run(inputs, work / "scale-1", f"{workers} workers", {"workers": workers},
+                        out, log)]
     try:
         import distributed
     except ImportError:
@@ -485,7 +486,8 @@ def scale_speed(inputs: list[Path], work: Path, workers: int,
                                            processes=True, dashboard_address=":0")
         out["cluster_start_s"] = round(time.perf_counter() - t0, 2)
         try:
-            roots.append(_scale_run(inputs, work, 2, f"Dask LocalCluster, {workers} workers",
+            roots.append(_scale_run(inputs, work / "scale-2",
+                                    f"Dask LocalCluster, {workers} workers",
                                     {"scheduler": cluster.scheduler_address}, out, log))
         finally:
             cluster.close()
@@ -493,12 +495,12 @@ def scale_speed(inputs: list[Path], work: Path, workers: int,
     return out
 
 
-def _scale_run(inputs: list[Path], work: Path, n: int, name: str, opts: dict[str, Any],
+def _scale_run(inputs: list[Path], root: Path, name: str, opts: dict[str, Any],
                out: dict[str, Any], log: Callable[[str], None]) -> Path:
+    """One timed run into a fresh workspace at `root`; its figures go to out["modes"][name]."""
     from pipeline.process import process
     from pipeline.store import Workspace
 
-    root = work / f"scale-{n}"
     if root.exists():
         shutil.rmtree(root)
     log(f"scaling: {name} ...")

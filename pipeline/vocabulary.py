@@ -49,11 +49,19 @@ def max_edits(length: int, names: bool) -> int:
 
 
 @cache
-def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
-    """{folded length: (folded words, their written forms)}."""
-    return cached(f"suggest-{vocabulary}-{lexicon.sources()}-{lexicon.version('pyspellchecker')}"
-                  f"-{lexicon.stamp(VOCABULARY_FILE)}.pickle",
-                  lambda: _build_by_length(vocabulary))
+def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str], CharCounts]]:
+    """{folded length: (folded words, their written forms, their character counts)}."""
+    lists = cached(f"suggest-{vocabulary}-{lexicon.sources()}-{lexicon.version('pyspellchecker')}"
+                   f"-{lexicon.stamp(VOCABULARY_FILE)}.pickle",
+                   lambda: _build_by_length(vocabulary))
+    return {n: (keys, written, CharCounts(keys)) for n, (keys, written) in lists.items()}
+
+
+@cache
+def _all_vocabularies() -> None:
+    """Built before a worker's first page (`reader.warm_up` calls what takes no argument)."""
+    for vocabulary in ("words", "first", "last"):
+        _by_length(vocabulary)
 
 
 def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
@@ -87,33 +95,20 @@ def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
     return dict(grouped)
 
 
-@cache
-def _bucket_counts(vocabulary: str) -> dict[int, CharCounts]:
-    return {n: CharCounts(keys) for n, (keys, _) in _by_length(vocabulary).items()}
-
-
-@cache
-def _all_bucket_counts() -> None:
-    """Built before a worker's first page (`reader.warm_up` calls what takes no argument)."""
-    for vocabulary in ("words", "first", "last"):
-        _bucket_counts(vocabulary)
-
-
 def nearest(word: str, vocabulary: str, by_frequency: bool = True) -> str | None:
     """The only known word closest to `word` (folded, lower case), if one is close enough;
     of several, the field's own, or (`by_frequency`) the far commoner in French."""
     key = fold(word)
     limit = max_edits(len(key), vocabulary != "words")
     table = _by_length(vocabulary)
-    counts = _bucket_counts(vocabulary)
     hits: list[tuple[int, str]] = []
     # A misread letter keeps the length, a split or merged one changes it by one;
     # two letters fewer is more often a word the dictionary lacks ("attractivité").
     for n in range(len(key) - 1, len(key) + 2):
         if n not in table:
             continue
-        keys, written = table[n]
-        could = counts[n].within_edits(key, limit)  # the same hits, a tenth of the time
+        keys, written, counts = table[n]
+        could = counts.within_edits(key, limit)  # the same hits, a tenth of the time
         for _, dist, i in process.extract(key, [keys[i] for i in could],
                                           scorer=Levenshtein.distance,
                                           score_cutoff=limit, limit=None):

@@ -33,7 +33,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 @cache
 def spellings() -> dict[str, str]:
     """{folded lower-case word: its usual spelling, lower case}, for words spelt one way."""
-    return cached(f"accents-{lexicon.version('pyspellchecker')}-{lexicon.sources()}.pickle",
+    return cached(f"accents-{lexicon.version('pyspellchecker')}-{lexicon.sources()}-r2.pickle",
                   _build_spellings)
 
 
@@ -44,12 +44,16 @@ def _build_spellings() -> dict[str, str]:
         word, n = max(forms.items(), key=lambda t: t[1])
         if word.isalpha() and n >= DOMINANT * sum(forms.values()):
             out[key] = word
-    # Place names (official spellings) and first names (their most accented
-    # spelling in the records) where the dictionary does not know the word.
+    # Place names (official spellings) where the dictionary does not know the
+    # word, and only those spelt one way: "Loire" and "Loiré", "Besse" and
+    # "Bessé" are both places (taking the first seen made the choice depend on
+    # the order of a set, so on the run).
+    places: dict[str, set[str]] = {}
     for word in lexicon.place_words():
         key = fold(word, case=False).lower()
         if word.isalpha() and key not in uses:
-            out.setdefault(key, word)
+            places.setdefault(key, set()).add(word)
+    out.update({key: words.pop() for key, words in places.items() if len(words) == 1})
     return out
 
 

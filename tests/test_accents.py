@@ -24,7 +24,8 @@ def test_a_word_spelt_one_way_gets_its_accents(read: str, meant: str) -> None:
     assert usual(read) == meant
 
 
-@pytest.mark.parametrize("word", ["charge", "cote", "a", "marche", "Dupontel"])
+@pytest.mark.parametrize("word", ["charge", "cote", "a", "marche", "Dupontel",
+                                  "LOIRE", "Besse", "CERE"])  # also places: Loiré, Bessé, Céré
 def test_a_word_spelt_both_ways_or_unknown_has_no_usual_spelling(word: str) -> None:
     assert usual(word) is None
 

@@ -17,11 +17,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.template import FieldKind, Template, default_template
+
+if TYPE_CHECKING:
+    from pipeline.process import BatchSummary
 
 BENCH_SEED = 90210  # used by no test and no sample
 TEXT_KINDS = {FieldKind.TEXT, FieldKind.ADDRESS, FieldKind.EMAIL, FieldKind.PHONE}
@@ -265,6 +268,8 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
     with Workspace(ws_root) as ws:
         summary = process([data], ws, workers=workers, batch="bench")
     s = score(data, ws_root, template)
+    log("processing again without the second engine (what it adds to a batch's time) ...")
+    alone = one_engine_run(data, out_dir / "workspace-tesseract-alone", workers)
     results_dir.mkdir(parents=True, exist_ok=True)
     bins = reliability_plot(s.confidence_pairs, results_dir / "reliability.png")
     log("baselines ...")
@@ -325,6 +330,7 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
             "trust_s_per_form": ((summary.timings.get("second", 0.0)
                                   + summary.timings.get("trust", 0.0)) / summary.forms
                                  if summary.forms else None),
+            "extra_per_form": extra_time(summary, alone),
             "baselines": base,
         },
         "memory": {"peak_rss_mb": round(rusage / 1024, 1)},
@@ -334,6 +340,43 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
     (results_dir / "results.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     (results_dir / "results.md").write_text(report(result), encoding="utf-8")
     return result
+
+
+def one_engine_run(data: Path, root: Path, workers: int) -> BatchSummary:
+    """The same set read again with the second engine off, in a fresh workspace."""
+    from pipeline.process import process
+    from pipeline.store import Workspace
+
+    if root.exists():
+        shutil.rmtree(root)
+    before = os.environ.get("FORMSCAN_SECOND")
+    os.environ["FORMSCAN_SECOND"] = "0"  # workers start after this and inherit it
+    try:
+        with Workspace(root) as ws:
+            return process([data], ws, workers=workers, batch="bench-tesseract-alone")
+    finally:
+        if before is None:
+            del os.environ["FORMSCAN_SECOND"]
+        else:
+            os.environ["FORMSCAN_SECOND"] = before
+
+
+def extra_time(full: BatchSummary, alone: BatchSummary) -> dict[str, float] | None:
+    """What the trust layer adds to the time a batch takes, per form, as its user waits.
+
+    The stage timers give one core's time; with several workers a batch takes
+    less longer than that, by however well the work spreads over the cores. The
+    second engine's share is measured: the same pages, read with and without it.
+    The evidence, model and suggestions run in both (nothing is decided without
+    them), so theirs is their share of the run's stage time, of its wall time.
+    """
+    if not full.forms or full.forms != alone.forms:
+        return None
+    second = (full.seconds - alone.seconds) / full.forms
+    staged = sum(alone.timings.values())
+    rest = alone.timings.get("trust", 0.0) / staged * alone.seconds / alone.forms if staged else 0.0
+    return {"second_s": second, "rest_s": rest, "total_s": second + rest,
+            "tesseract_alone_wall_s": round(alone.seconds, 2)}
 
 
 def report(r: dict) -> str:
@@ -415,10 +458,17 @@ def report(r: dict) -> str:
         trust = 1000 * sp["trust_s_per_form"]
         # this machine's speed varies by a third from one run to the next; the
         # ratio to Tesseract's own reading of the same fields hardly does
-        L.append(f"- trust layer per form: {trust:.0f} ms (second engine "
+        L.append(f"- trust layer per form, one core's time: {trust:.0f} ms (second engine "
                  f"{stage.get('second', 0):.0f} ms; evidence, model and review suggestions "
                  f"{stage.get('trust', 0):.0f} ms), {trust / max(1e-9, stage.get('ocr', 0)):.2f}"
                  f" of Tesseract's time on the same fields ({stage.get('ocr', 0):.0f} ms)")
+    ex = sp.get("extra_per_form")
+    if ex:
+        L.append(f"- extra time per form for the trust layer, {st['workers']} workers: "
+                 f"{1000 * ex['total_s']:.0f} ms: second engine {1000 * ex['second_s']:.0f} ms "
+                 f"(the same set read by Tesseract alone took {ex['tesseract_alone_wall_s']} s "
+                 f"instead of {sp['wall_s']} s), evidence, model and review suggestions "
+                 f"{1000 * ex['rest_s']:.0f} ms (their share of that run's time)")
     b = sp["baselines"]
     if b:
         f = b["formscan_s_per_page"]

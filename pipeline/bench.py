@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 from rapidfuzz.distance import Levenshtein
 
@@ -248,25 +249,21 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
 
     With `scale_pages` / `large`, also the scaling figures (see `scale_figures`).
     """
-    from pipeline.process import process
-    from pipeline.store import Workspace
     from pipeline.synth import generate
 
     template = default_template()
     out_dir.mkdir(parents=True, exist_ok=True)
     data = out_dir / "set"
     ws_root = out_dir / "workspace"
-    for d in (data, ws_root):
-        if d.exists():
-            shutil.rmtree(d)
+    if data.exists():
+        shutil.rmtree(data)
     log(f"generating {n} forms (seed {seed}, {font_set} fonts) ...")
     t0 = time.perf_counter()
     generate(n, seed, data, digits=digits, font_set=font_set)
     gen_s = time.perf_counter() - t0
     workers = workers or os.cpu_count() or 1
     log(f"processing with {workers} workers ...")
-    with Workspace(ws_root) as ws:
-        summary = process([data], ws, workers=workers, batch="bench")
+    summary = _fresh_run([data], ws_root, batch="bench", workers=workers)
     s = score(data, ws_root, template)
     log("processing again without the second engine (what it adds to a batch's time) ...")
     alone = one_engine_run(data, out_dir / "workspace-tesseract-alone", workers)
@@ -342,23 +339,22 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
     return result
 
 
-def one_engine_run(data: Path, root: Path, workers: int) -> BatchSummary:
-    """The same set read again with the second engine off, in a fresh workspace."""
+def _fresh_run(inputs: list[Path], root: Path, **opts: Any) -> BatchSummary:
+    """`process` into a new workspace at `root` (one left by an earlier run is removed)."""
     from pipeline.process import process
     from pipeline.store import Workspace
 
     if root.exists():
         shutil.rmtree(root)
-    before = os.environ.get("FORMSCAN_SECOND")
-    os.environ["FORMSCAN_SECOND"] = "0"  # workers start after this and inherit it
-    try:
-        with Workspace(root) as ws:
-            return process([data], ws, workers=workers, batch="bench-tesseract-alone")
-    finally:
-        if before is None:
-            del os.environ["FORMSCAN_SECOND"]
-        else:
-            os.environ["FORMSCAN_SECOND"] = before
+    with Workspace(root) as ws:
+        return process(inputs, ws, **opts)
+
+
+def one_engine_run(data: Path, root: Path, workers: int) -> BatchSummary:
+    """The same set read again with the second engine off, in a fresh workspace."""
+    # workers start inside and inherit the setting; it is restored as it was
+    with patch.dict(os.environ, {"FORMSCAN_SECOND": "0"}):
+        return _fresh_run([data], root, workers=workers, batch="bench-tesseract-alone")
 
 
 def extra_time(full: BatchSummary, alone: BatchSummary) -> dict[str, float] | None:
@@ -548,14 +544,8 @@ def scale_speed(inputs: list[Path], work: Path, workers: int,
 def _scale_run(inputs: list[Path], root: Path, name: str, opts: dict[str, Any],
                out: dict[str, Any], log: Callable[[str], None]) -> Path:
     """One timed run into a fresh workspace at `root`; its figures go to out["modes"][name]."""
-    from pipeline.process import process
-    from pipeline.store import Workspace
-
-    if root.exists():
-        shutil.rmtree(root)
     log(f"scaling: {name} ...")
-    with Workspace(root) as ws:
-        s = process(inputs, ws, batch="bench", **opts)
+    s = _fresh_run(inputs, root, batch="bench", **opts)
     out["modes"][name] = {"forms": s.forms, "pages": s.pages, "wall_s": round(s.seconds, 2),
                           "forms_per_s": s.forms / s.seconds if s.seconds else None}
     return root

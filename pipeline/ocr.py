@@ -13,6 +13,7 @@ import os
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -108,7 +109,7 @@ class TesserocrEngine:
         return TextReading(text, conf, self.name, self._boxes() if boxes and text else (),
                            self._words() if text else ())
 
-    def _each(self, level):
+    def _each(self, level: int) -> Iterator[tuple[str, tuple[int, int, int, int], float]]:
         """(text, box, confidence) of every word or symbol of the last reading."""
         it = self._api.GetIterator()
         while it is not None:

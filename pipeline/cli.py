@@ -197,15 +197,25 @@ def export_summary(workspace: Path) -> None:
 @click.option("--fonts", "font_set", type=click.Choice(["default", "held-out"]),
               default="default", show_default=True,
               help="held-out: fonts no fitting, tuning or default benchmark set writes with.")
-def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str) -> None:
+@click.option("--real-names", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder of real handwritten name crops (labels.csv: "
+              "FILENAME,IDENTITY): every form gets real block capitals in Nom and Prénom.")
+@click.option("--names-part", type=click.Choice(["dev", "bench", "all"]), default="all",
+              show_default=True, help="Which half of --real-names to draw from: dev (the "
+              "first half, for development) or bench (the second, for the benchmark).")
+def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str,
+          real_names: Path | None, names_part: str) -> None:
     """Generate filled, scanned-looking forms with ground truth (for tests and benchmarks)."""
     from tqdm import tqdm
 
     from pipeline.synth import generate
 
     with tqdm(total=n, unit="form", file=sys.stderr, dynamic_ncols=True) as bar:
-        files = generate(n, seed, out, digits=digits, progress=lambda k: bar.update(k),
-                         font_set=font_set)
+        try:
+            files = generate(n, seed, out, digits=digits, progress=lambda k: bar.update(k),
+                             font_set=font_set, real_names=real_names, names_part=names_part)
+        except (FileNotFoundError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {len(files)} files for {n} forms into {out}")
 
 

@@ -94,6 +94,8 @@ class TextReading:
     # each word read: its text, confidence (0..1), left and right edge (px); the
     # second engine reads again only the words Tesseract was unsure of
     words: tuple[tuple[str, float, int, int], ...] = ()
+    # each character's confidence, in the order of `boxes` (the handwriting readers)
+    char_confs: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

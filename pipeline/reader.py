@@ -41,7 +41,7 @@ from pipeline.ocr import OcrEngine
 from pipeline.register import register, warp
 from pipeline.render import label_width_mm
 from pipeline.template import FieldKind, FormField, Rect, Template
-from pipeline.trust import lexicon, postcodes, second_engine
+from pipeline.trust import handnames, lexicon, postcodes, second_engine
 from pipeline.trust.calibrate import (
     TYPED_PAGE_TCONF,
     TYPED_PAGE_WOBBLE,
@@ -50,6 +50,7 @@ from pipeline.trust.calibrate import (
     load_model,
 )
 from pipeline.trust.evidence import SECOND, TESS, TextEvidence, candidates, page_context
+from pipeline.trust.handreaders import LineRecogniser, hand_readers
 from pipeline.trust.second import RapidRecogniser
 
 # A box field's confidence at or above which it is accepted without review. Text
@@ -371,6 +372,27 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     )
 
 
+def _decide_by_hand(f: FormField, ev: TextEvidence, machine: FieldResult,
+                    readers: Sequence[LineRecogniser], reg: Registration) -> FieldResult:
+    """A handwritten name: the handwriting readers' decision replaces the one made from
+    Tesseract's and PP-OCRv4's readings (see pipeline.trust.handnames)."""
+    crops = [c for c in ev.crops if c.size]
+    if not crops or not f.ocr or not f.ocr.names:
+        return machine
+    hand = handnames.decide(crops[0], readers, f.ocr.names)
+    if not hand.value:
+        return replace(machine, evidence={**machine.evidence, "hand": hand.evidence()})
+    checked = validate.check_value(f.kind, hand.value)
+    reasons = [] if hand.accepted and checked.ok else [
+        Reason.LOW_CONFIDENCE if checked.ok else Reason.INVALID_FORMAT]
+    repairs = () if hand.accepted else (f"not accepted: {hand.why}",)
+    return replace(machine, value=checked.value or hand.value, raw=hand.readings[0].text,
+                   confidence=round(min(hand.confidence, reg.quality), 3),
+                   status=Status.REVIEW if reasons else Status.ACCEPTED,
+                   reasons=tuple(reasons), repairs=repairs,
+                   evidence={**machine.evidence, "hand": hand.evidence()})
+
+
 def _read_boxes(
     page: np.ndarray, template: Template, f: FormField, reg: Registration
 ) -> FieldResult:
@@ -433,6 +455,7 @@ def warm_up(template: Template) -> None:
     So every text field is decided once, in both styles, on made-up readings.
     """
     second_engine()
+    hand_readers()
     model = load_model()
     vocabulary.nearest("commanes", "words")  # the tie-breakers: the field's words, word counts
     lexicon.word_count("commune")
@@ -526,12 +549,16 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
                   if f.kind == FieldKind.ADDRESS),
         [c for f in template.fields if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)
          and f.id in evidence for c in evidence[f.id].crops])
+    readers = hand_readers() if style != "typed" else ()
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:
             names = [results[i].value for i in name_ids if i in results]
             results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
                                          style, model, names, hand)
+            if readers and f.ocr and f.ocr.names:
+                results[f.id] = _decide_by_hand(f, evidence[f.id], results[f.id], readers,
+                                                reg)
     timings["trust"] = time.perf_counter() - s
     s = time.perf_counter()
     for f in template.fields:  # what reviewers see of each text field

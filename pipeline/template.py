@@ -114,6 +114,9 @@ class OcrHints(_Strict):
     # handwriting far better than Tesseract (the reviewer's suggestion), and it
     # is short enough to be worth the time
     second_by_hand: bool = False
+    # the list that knows this field's values: on handwritten pages the
+    # handwriting readers read it (pipeline.trust.handnames)
+    names: Literal["first_names", "surnames"] | None = None
 
 
 class Option(_Strict):

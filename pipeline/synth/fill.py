@@ -128,8 +128,14 @@ def place(sheet: Sheet, colour: Colour, ink: Ink, line: WritingLine, k: float,
 
 
 def fill_form(template: Template, person: Person, style: str, rng: np.random.Generator,
-              digits: DigitBank | None = None, dpi: int = 300) -> FilledForm:
-    """Write `person` onto the blank form in `style`; return the page and its truth."""
+              digits: DigitBank | None = None, dpi: int = 300,
+              real_names: dict[str, Ink] | None = None) -> FilledForm:
+    """Write `person` onto the blank form in `style`; return the page and its truth.
+
+    `real_names`: a real person's handwriting (field id -> ink) written in those
+    fields instead of the generator's hand; the person's values there must be
+    what that ink says.
+    """
     k = dpi / MM_PER_INCH
     sheet = Sheet(blank_page(template, dpi))
     typed = style == "typed"
@@ -186,7 +192,9 @@ def fill_form(template: Template, person: Person, style: str, rng: np.random.Gen
         for i, (text, line) in enumerate(zip(texts, f.lines, strict=False)):
             if not text:
                 continue
-            if f.id == "adresse" and person.code_postal in text and writer.digits is not None:
+            if real_names and f.id in real_names:
+                ink = _real_ink(real_names[f.id], writer)
+            elif f.id == "adresse" and person.code_postal in text and writer.digits is not None:
                 ink = _with_digits(writer, text, person.code_postal)
             else:
                 ink = writer.ink(text, numeric=f.id in numeric)
@@ -222,6 +230,13 @@ def fill_form(template: Template, person: Person, style: str, rng: np.random.Gen
     if crossed:
         truth["crossed_out"] = crossed
     return FilledForm(sheet.render(), truth)
+
+
+def _real_ink(ink: Ink, writer: _Writer) -> Ink:
+    """A real crop at this writer's size: its capitals as tall as the hand's."""
+    cap = (writer.hand.cap_px if writer.hand else 3.8 * writer.k) * writer.rng.uniform(0.9, 1.1)
+    f = cap / max(1, ink.height)
+    return handwriting.scale(ink, f * writer.rng.uniform(0.95, 1.05), f)
 
 
 def _with_digits(writer: _Writer, text: str, cp: str) -> Ink:

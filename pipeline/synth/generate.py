@@ -19,7 +19,8 @@ from faker import Faker
 from pipeline.synth import containers, fonts, other
 from pipeline.synth.digits import DigitBank
 from pipeline.synth.fill import STYLES, fill_form
-from pipeline.synth.people import Person, ascii_slug, make_person
+from pipeline.synth.people import Person, ascii_slug, make_person, with_names
+from pipeline.synth.realnames import RealNameBank
 from pipeline.synth.scan import Scan, Scanner, make_scanner, scan
 from pipeline.template import Template, default_template
 
@@ -67,12 +68,24 @@ class _Maker:
     """Draws and scans the pages of one output file."""
 
     def __init__(self, template: Template, faker: Faker, digits: DigitBank | None,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, names: RealNameBank | None = None) -> None:
         self.template, self.faker, self.digits, self.rng = template, faker, digits, rng
+        self.names = names
 
     def form(self, person: Person, scanner: Scanner) -> tuple[_Page, np.ndarray]:
-        style = str(self.rng.choice(STYLES, p=[0.3, 0.3, 0.4]))
-        filled = fill_form(self.template, person, style, self.rng, self.digits)
+        if self.names is None:
+            style = str(self.rng.choice(STYLES, p=[0.3, 0.3, 0.4]))
+            filled = fill_form(self.template, person, style, self.rng, self.digits)
+        else:
+            # real people's block capitals in Nom and Prénom, the generator's hand elsewhere
+            style = "block"
+            nom, prenom = self.names.draw(self.rng, first=False), self.names.draw(self.rng, True)
+            person = with_names(person, nom.text.title(), prenom.text.title(), self.rng)
+            filled = fill_form(self.template, person, style, self.rng, self.digits,
+                               real_names={"nom": nom.ink, "prenom": prenom.ink})
+            filled.truth["written"].update(nom=nom.text, prenom=prenom.text)
+            filled.truth["fields"].update(nom=nom.text, prenom=prenom.text)
+            filled.truth["real_names"] = {"nom": nom.source, "prenom": prenom.source}
         s = scan(filled.image, scanner, self.rng)
         t = filled.truth
         truth = {"kind": "form", "style": t["style"], "ink": t["ink"],
@@ -190,7 +203,8 @@ def _write_eml(doc: _Doc, people: list[Person], maker: _Maker, path: Path,
 
 def generate(n: int, seed: int, out: Path, digits: Path | None = None,
              progress: Callable[[int], None] | None = None,
-             font_set: str = "default") -> list[Path]:
+             font_set: str = "default", real_names: Path | None = None,
+             names_part: str = "all") -> list[Path]:
     """Write `n` filled forms (plus backs and other pages) packed in files under `out`.
 
     Returns the files written; each `NAME.ext` gets a `NAME.truth.json` beside it.
@@ -198,15 +212,20 @@ def generate(n: int, seed: int, out: Path, digits: Path | None = None,
     for handwritten phone numbers and postcodes; without it fonts write them.
     `progress(k)` is called after each file with the number of forms it held.
     `font_set`: "held-out" writes with fonts no default set uses (see fonts).
+    `real_names`: a folder of real name crops (see realnames); every form then
+    carries real people's block capitals in Nom and Prénom, drawn from
+    `names_part` of the folder ("dev", "bench" or "all").
     """
     if n < 0:
         raise ValueError("n must be >= 0")
+    names = RealNameBank(real_names, names_part) if real_names is not None else None
     with fonts.font_set(font_set):
-        return _generate(n, seed, Path(out), digits, progress)
+        return _generate(n, seed, Path(out), digits, progress, names)
 
 
 def _generate(n: int, seed: int, out: Path, digits: Path | None,
-              progress: Callable[[int], None] | None) -> list[Path]:
+              progress: Callable[[int], None] | None,
+              names: RealNameBank | None = None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     template = default_template()
     bank = DigitBank(digits) if digits is not None else None
@@ -218,7 +237,7 @@ def _generate(n: int, seed: int, out: Path, digits: Path | None,
     for i, ((container, k), child) in enumerate(zip(docs, seq.spawn(len(docs)), strict=True)):
         rng = np.random.default_rng(child)
         people = [make_person(rng, faker) for _ in range(k)]
-        maker = _Maker(template, faker, bank, rng)
+        maker = _Maker(template, faker, bank, rng, names)
         doc = _Doc(container, k)
         path = _write(doc, people, maker, out, i + 1, rng)
         truth = {"file": path.name, "seed": seed, "container": container,

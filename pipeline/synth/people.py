@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from faker import Faker
@@ -248,3 +248,12 @@ def make_person(rng: np.random.Generator, faker: Faker) -> Person:
         code_postal=cp if has_address else "", commune=commune if has_address else "",
         mail=mail.lower(), telephone=phone,
     )
+
+
+def with_names(p: Person, nom: str, prenom: str, rng: np.random.Generator) -> Person:
+    """The same attendee under other names, the e-mail made from them as people make it."""
+    mail = p.mail
+    if mail:
+        domain = mail.split("@", 1)[1]
+        mail = _mail(rng, prenom, nom, None if domain in PERSONAL_MAIL else domain).lower()
+    return replace(p, nom=nom, prenom=prenom, mail=mail)

@@ -47,6 +47,7 @@ class Person:
     structure: str
     fonction: str
     agent: str  # oui, non, or "" when not (yet) known
+    adresse: str
     code_postal: str
     commune: str
     mail: str
@@ -178,8 +179,8 @@ def build(ws: Workspace, template: Template | None = None) -> Roster:
         people.append(Person(
             source_file=key[0], page=key[1],
             **{f: str(row[f]).strip() for f in (
-                "nom", "prenom", "structure", "fonction", "code_postal", "commune", "mail",
-                "telephone", "participera", "dejeunera")},
+                "nom", "prenom", "structure", "fonction", "adresse", "code_postal", "commune",
+                "mail", "telephone", "participera", "dejeunera")},
             agent=str(row["agent_collectivite"]),
             payment=Payment(row["paiement"]) if row["paiement"] else None,
             receipt=receipts.get(key) if row["dejeunera"] == "oui" else None,

@@ -29,6 +29,7 @@ class Paper:
     make: Make
     whole_list: bool = False  # holds every attendee's data: counts as an export for purge
     numbers_receipts: bool = False
+    paper: bool = True  # False: a CSV `formscan export` already writes; only the web offers it
 
 
 def _csv(table: Callable[[Workspace], pd.DataFrame]) -> Make:
@@ -51,11 +52,11 @@ PAPERS: tuple[Paper, ...] = (
     Paper("caterer", "traiteur.txt", "text/plain; charset=utf-8", "Comptage pour le traiteur",
           lambda ws, r, t: catering.count(r).text().encode("utf-8")),
     Paper("attendees", "attendees.csv", "text/csv; charset=utf-8", "Inscrits (CSV)",
-          _csv(export.attendees_table), whole_list=True),
+          _csv(export.attendees_table), whole_list=True, paper=False),
     Paper("fields", "fields.csv", "text/csv; charset=utf-8", "Tous les champs (CSV)",
-          _csv(export.fields_table), whole_list=True),
+          _csv(export.fields_table), whole_list=True, paper=False),
     Paper("pages", "pages.csv", "text/csv; charset=utf-8", "Toutes les pages reçues (CSV)",
-          _csv(export.pages_table)),
+          _csv(export.pages_table), paper=False),
 )
 BY_KEY = {p.key: p for p in PAPERS}
 
@@ -70,11 +71,12 @@ def make(ws: Workspace, paper: Paper, template: Template) -> bytes:
     return paper.make(ws, r, template)
 
 
-def write_all(ws: Workspace, out: Path, template: Template) -> list[Path]:
+def write_all(ws: Workspace, out: Path, template: Template) -> list[tuple[Paper, Path]]:
+    """Every paper (not the CSVs, which `formscan export` writes) into folder `out`."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for paper in PAPERS:
+    for paper in (p for p in PAPERS if p.paper):
         path = out / paper.filename
         path.write_bytes(make(ws, paper, template))
-        written.append(path)
+        written.append((paper, path))
     return written

@@ -7,9 +7,12 @@ confirmed once the review is done.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from pipeline.papers.roster import Roster, by_structure
+
+NAME_WIDTH = 56  # a long structure's name wraps, so the counts stay in one column
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,13 @@ class CatererCount:
 
     def text(self) -> str:
         """Plain text to send the caterer (or paste into a mail)."""
-        width = max([len(s) for s, _ in self.per_structure] + [20])
+        width = min(max([len(s) for s, _ in self.per_structure] + [20]), NAME_WIDTH)
         lines = [f"Déjeuner du {self.when}", self.place, "",
                  "Repas par structure :"]
-        lines += [f"  {s.ljust(width)}  {n:>3}" for s, n in self.per_structure]
+        for name, n in self.per_structure:
+            *first, last = textwrap.wrap(name, width) or [""]
+            lines += [f"  {part}" for part in first]
+            lines.append(f"  {last.ljust(width)}  {n:>3}")
         lines += ["", f"  {'TOTAL'.ljust(width)}  {self.total:>3} repas"]
         if self.pending:
             lines.append(f"  dont {self.pending} sur des inscriptions encore en attente "

@@ -32,7 +32,7 @@ def papers(workspace: Path, out: Path) -> None:
     with Workspace(workspace, create=False) as ws:
         written = bundle.write_all(ws, out, tpl)
         r = roster.build(ws, tpl)
-    for path, paper in zip(written, bundle.PAPERS, strict=True):
+    for paper, path in written:
         click.echo(f"{paper.title:<58} {path}")
     pending = sum(p.needs_review for p in r.people)
     click.echo(f"{len(r.coming)} on the sign-in sheet, {len(r.lunching)} lunches, "

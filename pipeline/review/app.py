@@ -27,6 +27,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from pipeline.papers import web as organiser
 from pipeline.review import images, labels
 from pipeline.review import queue as q
 from pipeline.review.security import install
@@ -49,6 +50,7 @@ def create_app(workspace: Path, reviewer_token: str | None = None,
     app.config["WORKSPACE"] = root
     install(app, reviewer_token)
     _register(app, root, tpl)
+    organiser.register(app, root, tpl)
     return app
 
 

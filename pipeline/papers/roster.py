@@ -205,12 +205,14 @@ def number_receipts(ws: Workspace, roster: Roster) -> Roster:
 
 
 def by_structure(people: Iterable[Person]) -> list[tuple[str, int]]:
-    """(structure as most often written, people) most first; spelling variants counted once."""
+    """(structure as most often written, people) most first; case and accent variants together."""
     groups: dict[str, Counter[str]] = {}
     for p in people:
         name = p.structure or "(structure non indiquée)"
         groups.setdefault(fold(name), Counter())[name] += 1
-    rows = [(c.most_common(1)[0][0], sum(c.values())) for c in groups.values()]
+    # the spelling most people wrote; on a tie, one in mixed case over one in capitals
+    rows = [(max(c, key=lambda n: (c[n], n != n.upper())), sum(c.values()))
+            for c in groups.values()]
     return sorted(rows, key=lambda r: (-r[1], fold(r[0])))
 
 

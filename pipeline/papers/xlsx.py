@@ -90,7 +90,8 @@ def totals_frame(roster: Roster) -> pd.DataFrame:
 
 def pending_frame(ws: Workspace) -> pd.DataFrame:
     """Every field still waiting for a reviewer, worst first, with the form's name."""
-    rows = ws.field_rows()
+    merged = ws.merged_pages()  # not on the attendee list: nothing the organiser waits for
+    rows = [r for r in ws.field_rows() if (r["source_file"], r["page"]) not in merged]
     names: dict[tuple[str, int], dict[str, str]] = {}
     for r in rows:
         if r["field"] in ("nom", "prenom"):

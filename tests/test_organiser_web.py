@@ -65,7 +65,7 @@ def test_the_page_shows_the_days_figures_and_marks_what_is_in_review(root: Path)
                                       "collected", "to-collect", "review")] == [
         "8", "7", "6", "3", "120 €", "0 €", "120 €", "2"]
     assert "2</strong> forms still in review" in html
-    assert "à vérifier: prenom" in html  # Bernard's row in the lunch table
+    assert "à vérifier : prénom" in html  # Bernard's row in the lunch table
     assert "&lt;" not in html or "<script" not in html.split("<main>")[1].split("</main>")[0]
     for p in bundle.PAPERS:
         assert f'href="/organiser/export/{p.key}"' in html

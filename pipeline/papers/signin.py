@@ -49,7 +49,7 @@ def _name_cell(p: Person, st: dict[str, ParagraphStyle]) -> list[Flowable]:
 
 def _table(people: Sequence[Person], st: dict[str, ParagraphStyle], lunch: bool) -> Table:
     head = ["N°", "Nom", "Prénom", "Structure"] + (["Paiement"] if lunch else []) + ["Signature"]
-    widths = ([9, 42, 32, 57, 20, 26] if lunch else [9, 42, 32, 60, 43])
+    widths = ([9, 38, 29, 54, 20, 30] if lunch else [9, 42, 32, 60, 43])
     rows: list[list[object]] = [[Paragraph(h, st["head"]) for h in head]]
     for i, p in enumerate(people, 1):
         row: list[object] = [str(i), _name_cell(p, st), Paragraph(pdf.text(p.prenom), st["base"]),
@@ -58,10 +58,16 @@ def _table(people: Sequence[Person], st: dict[str, ParagraphStyle], lunch: bool)
             row.append(Paragraph(p.payment.label if p.payment else "", st["small"]))
         rows.append([*row, ""])
     rows += [[""] * len(head) for _ in range(WALK_IN_ROWS)]
+    # A person's row grows with what it holds (a long structure, the fields to check);
+    # its padding makes a one-line row as tall as a blank one, room enough to sign.
+    pad = (ROW_MM * mm - st["base"].leading) / 2
     table = Table(rows, colWidths=[w * mm for w in widths],
-                  rowHeights=[7 * mm] + [ROW_MM * mm] * (len(rows) - 1), repeatRows=1)
+                  rowHeights=[7 * mm] + [None] * len(people) + [ROW_MM * mm] * WALK_IN_ROWS,
+                  repeatRows=1)
     style = [
         ("FONT", (0, 0), (-1, -1), st["base"].fontName, 9),
+        ("TOPPADDING", (0, 1), (-1, len(people)), pad),
+        ("BOTTOMPADDING", (0, 1), (-1, len(people)), pad),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),

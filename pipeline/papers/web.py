@@ -22,7 +22,7 @@ from flask import (
 )
 
 from pipeline.export import attendees_table, summary
-from pipeline.papers import bundle, chart, payments, roster
+from pipeline.papers import bundle, chart, payments, roster, signin
 from pipeline.papers.roster import Payment
 from pipeline.store import Workspace
 from pipeline.template import Template
@@ -46,7 +46,8 @@ def register(app: Flask, root: Path, tpl: Template) -> None:
             pending_forms=sum(p.needs_review for p in r.people),
             chart=chart.by_departement(r.coming), papers=bundle.PAPERS, payments=list(Payment),
             paid=r.count(Payment.PAID), to_collect=r.count(Payment.TO_COLLECT),
-            exempt=r.count(Payment.EXEMPT), focus=request.args.get("focus", ""))
+            exempt=r.count(Payment.EXEMPT), focus=request.args.get("focus", ""),
+            pending_words=signin.pending_words)
 
     @bp.post("/organiser/payment")
     def set_payment() -> Response:

@@ -276,3 +276,24 @@ def test_formscan_papers_writes_every_paper(root: Path, tmp_path: Path) -> None:
     assert (out / "emargement.pdf").read_bytes().startswith(b"%PDF")
     with Workspace(root) as ws:  # the workbook counts as a handed-over export for purge
         assert ws.db.execute("SELECT COUNT(*) FROM exports WHERE kind = 'attendees'").fetchone()[0]
+
+
+def test_a_row_with_many_fields_to_check_never_runs_into_the_next(root: Path) -> None:
+    everything = ("nom", "prenom", "structure", "fonction", "agent_collectivite", "adresse",
+                  "mail", "telephone", "participera", "dejeunera")
+    with Workspace(root) as ws:
+        for source, nom in (("x.pdf", "Bardot"), ("y.pdf", "Bardou")):
+            add_form(ws, source, {
+                "nom": nom, "prenom": "Ana", "participera": "oui",
+                "structure": "Communauté de communes du Haut-Lignon - Service développement "
+                             "territorial (pôle attractivité)"}, review=everything)
+        data = signin.render(roster.build(ws))
+    seen: list[tuple[str, float]] = []
+    PdfReader(io.BytesIO(data)).pages[0].extract_text(
+        visitor_text=lambda t, cm, tm, *_: seen.append(
+            (t.strip(), tm[4] * cm[1] + tm[5] * cm[3] + cm[5])) if t.strip() else None)
+    rows = [y for t, y in seen if t.startswith("téléphone, participera")]  # each's last line
+    tops = [y for t, y in seen if t in ("BARDOU", "BERNARD")]  # the next rows' first lines
+    assert len(rows) == len(tops) == 2
+    # a first line's top (~8 pt above its baseline) clears the row above's descenders
+    assert all(top + 10 < last for top, last in zip(tops, rows, strict=True))

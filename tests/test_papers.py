@@ -297,3 +297,13 @@ def test_a_row_with_many_fields_to_check_never_runs_into_the_next(root: Path) ->
     assert len(rows) == len(tops) == 2
     # a first line's top (~8 pt above its baseline) clears the row above's descenders
     assert all(top + 10 < last for top, last in zip(tops, rows, strict=True))
+
+
+def test_an_exempt_lunch_gets_a_receipt_that_asks_for_nothing(root: Path) -> None:
+    with Workspace(root) as ws:
+        ws.set_payment(ws.page_id("h.pdf", 1), "exempt", "anne")
+        r = roster.number_receipts(ws, roster.build(ws))
+    exempt = [p for p in r.lunching if p.payment == Payment.EXEMPT]
+    text = pages_text(receipts.render(r, people=exempt))[0]
+    assert "Anne-Marie D'ARTOIS" in text and "aucune somme n'est due" in " ".join(text.split())
+    assert "20,00 €" not in text and "Reçu le" not in text and "Paiement : Exonéré" in text

@@ -58,7 +58,9 @@ def _badge(c: canvas.Canvas, p: Person, roster: Roster, f: pdf.Fonts, x: float,
     c.setFont(f.regular, size)
     c.drawCentredString(cx, y + BADGE_H - 7 * mm, title)
     c.setFont(f.regular, 7)
-    c.drawCentredString(cx, y + BADGE_H - 11 * mm, roster.event.when)
+    venue = roster.event.place.split(",")[0]
+    c.drawCentredString(cx, y + BADGE_H - 11 * mm,
+                        " · ".join(x for x in (roster.event.when, venue) if x))
     c.setStrokeColorRGB(0.75, 0.75, 0.75)
     c.setLineWidth(0.5)
     c.line(x + 12 * mm, y + BADGE_H - 13.5 * mm, x + BADGE_W - 12 * mm, y + BADGE_H - 13.5 * mm)
@@ -67,14 +69,14 @@ def _badge(c: canvas.Canvas, p: Person, roster: Roster, f: pdf.Fonts, x: float,
     surname = p.surname or "—"
     size = pdf.fit_size(f.bold, surname, inner, 26, 12, stringWidth)
     c.setFont(f.bold, size)
-    c.drawCentredString(cx, y + BADGE_H - 26 * mm, surname)
+    c.drawCentredString(cx, y + BADGE_H - 29 * mm, surname)
     size = pdf.fit_size(f.regular, p.prenom, inner, 18, 10, stringWidth)
     c.setFont(f.regular, size)
-    c.drawCentredString(cx, y + BADGE_H - 34.5 * mm, p.prenom)
+    c.drawCentredString(cx, y + BADGE_H - 38 * mm, p.prenom)
     if p.structure:
         para = Paragraph(pdf.text(p.structure), styles["structure"])
         _w, h = para.wrap(inner, 14 * mm)
-        para.drawOn(c, x + 5 * mm, y + 19 * mm - h)
+        para.drawOn(c, x + 5 * mm, y + 16 * mm - h)
     if p.needs_review:
         c.setFillColor(pdf.PENDING_INK)
         c.setFont(f.italic, 6.5)

@@ -69,8 +69,9 @@ def _receipt(c: canvas.Canvas, p: Person, roster: Roster, f: pdf.Fonts, top: flo
     c.setFont(f.bold, 10)
     c.drawString(MARGIN, top - height + 24 * mm, f"Paiement : {state}")
     c.setFont(f.regular, 9)
-    c.drawString(MARGIN, top - height + 16 * mm,
-                 "Reçu le : ........................    Mode : espèces / chèque")
+    if p.payment != Payment.EXEMPT:
+        c.drawString(MARGIN, top - height + 16 * mm,
+                     "Reçu le : ........................    Mode : espèces / chèque")
     c.drawString(MARGIN + width * 0.62, top - height + 16 * mm,
                  f"Pour {lunch.payable_to}, signature :")
     if p.needs_review:
@@ -107,7 +108,8 @@ def render(roster: Roster, template: Template | None = None,
         c.setFont(f.regular, 7)
         c.setFillColorRGB(0.4, 0.4, 0.4)
         c.drawRightString(A4[0] - 8 * mm, 4 * mm,
-                          f"{len(people)} justificatifs · page {page + 1} / {pages}")
+                          f"{len(people)} justificatif{'' if len(people) == 1 else 's'} · "
+                          f"page {page + 1} / {pages}")
         c.showPage()
     c.save()
     return buf.getvalue()

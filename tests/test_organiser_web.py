@@ -69,6 +69,9 @@ def test_the_page_shows_the_days_figures_and_marks_what_is_in_review(root: Path)
     assert "&lt;" not in html or "<script" not in html.split("<main>")[1].split("</main>")[0]
     for p in bundle.PAPERS:
         assert f'href="/organiser/export/{p.key}"' in html
+    waiting = html.split('id="in-review"')[1].split("</table>")[0]
+    assert "BERNARD" in waiting and "ÇELIK" in waiting and "prénom" in waiting
+    assert "ZOLA" not in waiting and 'href="/page/' in waiting
 
 
 def test_a_payment_is_recorded_from_the_page_and_needs_the_csrf_token(root: Path) -> None:

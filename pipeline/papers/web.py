@@ -40,6 +40,8 @@ def register(app: Flask, root: Path, tpl: Template) -> None:
         with open_ws() as ws:
             r = roster.build(ws, tpl)
             s = summary(attendees_table(ws, tpl), tpl)
+            in_review = [(p, ws.page_id(p.source_file, p.page)) for p in r.people
+                         if p.needs_review]
         still = sum(1 for p in r.coming if p.participera != "oui")
         return render_template(
             "organiser.html", r=r, s=s, still_participating=still,
@@ -47,7 +49,8 @@ def register(app: Flask, root: Path, tpl: Template) -> None:
             chart=chart.by_departement(r.coming), papers=bundle.PAPERS, payments=list(Payment),
             paid=r.count(Payment.PAID), to_collect=r.count(Payment.TO_COLLECT),
             exempt=r.count(Payment.EXEMPT), focus=request.args.get("focus", ""),
-            pending_words=signin.pending_words)
+            pending_words=signin.pending_words, in_review=in_review,
+            field_names=signin.FIELD_NAMES)
 
     @bp.post("/organiser/payment")
     def set_payment() -> Response:

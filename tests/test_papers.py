@@ -307,3 +307,14 @@ def test_an_exempt_lunch_gets_a_receipt_that_asks_for_nothing(root: Path) -> Non
     text = pages_text(receipts.render(r, people=exempt))[0]
     assert "Anne-Marie D'ARTOIS" in text and "aucune somme n'est due" in " ".join(text.split())
     assert "20,00 €" not in text and "Reçu le" not in text and "Paiement : Exonéré" in text
+
+
+def test_export_xlsx_and_caterer_from_the_terminal(root: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "list.xlsx"
+    res = runner.invoke(main, ["export", "xlsx", "-w", str(root), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "2 of 8 forms still have fields to review" in res.output
+    assert len(pd.read_excel(out, sheet_name="Inscrits")) == 8
+    res = runner.invoke(main, ["export", "caterer", "-w", str(root)])
+    assert res.exit_code == 0 and "6 repas" in res.output and "Mairie de Thiers" in res.output

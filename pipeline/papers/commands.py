@@ -1,4 +1,4 @@
-"""`formscan papers` and `formscan payment list|set`: the organiser's commands.
+"""`formscan papers`, `payment list|set`, `export xlsx|caterer`: the organiser's commands.
 
 Errors are raised as FormscanError subclasses for the main CLI to print.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.papers import bundle, payments, roster
+from pipeline.papers import bundle, catering, payments, roster
 from pipeline.papers.roster import Payment
 from pipeline.store import Workspace
 from pipeline.template import default_template
@@ -78,3 +78,28 @@ def set_cmd(workspace: Path, source_file: str, page: int, state: str, by: str) -
         after = roster.build(ws)
     click.echo(f"{source_file} p.{page}: {recorded.value} (by {by}); "
                f"{after.collected_eur} of {after.due_eur} € collected")
+
+
+@click.command("xlsx")
+@_workspace
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The .xlsx file to write.")
+def export_xlsx(workspace: Path, output: Path) -> None:
+    """The organiser's workbook: attendees, lunch, caterer's count, totals, what is in review."""
+    tpl = default_template()
+    with Workspace(workspace, create=False) as ws:
+        output.write_bytes(bundle.make(ws, bundle.BY_KEY["xlsx"], tpl))
+        r = roster.build(ws, tpl)
+    pending = sum(p.needs_review for p in r.people)
+    if pending:
+        click.secho(f"warning: {pending} of {len(r.people)} forms still have fields to review "
+                    "(needs_review, highlighted)", fg="yellow", err=True)
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.command("caterer")
+@_workspace
+def export_caterer(workspace: Path) -> None:
+    """The caterer's count: lunches per structure and in total, as text."""
+    with Workspace(workspace, create=False) as ws:
+        click.echo(catering.count(roster.build(ws)).text(), nl=False)

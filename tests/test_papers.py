@@ -219,6 +219,16 @@ def test_the_caterers_count_groups_spellings_of_one_structure(ws) -> None:
     assert dict(c.per_structure)["Mairie de Thiers"] == 2  # "MAIRIE DE THIERS" counted with it
     text = c.text()
     assert "TOTAL" in text and "6 repas" in text and "dont 2" in text
+    assert "reste à vérifier" not in text
+
+
+def test_the_caterer_hears_of_lunch_answers_still_in_review(root: Path) -> None:
+    with Workspace(root) as ws:
+        add_form(ws, "u.pdf", {"nom": "Vidal", "prenom": "Inès", "participera": "oui"},
+                 review=("dejeunera",))
+        c = catering.count(roster.build(ws))
+    assert c.total == 6 and c.undecided == 1
+    assert "et 1 inscription dont la réponse au déjeuner reste à vérifier" in c.text()
 
 
 def test_workbook_has_typed_filtered_sheets_and_no_formulas(ws, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ class CatererCount:
     per_structure: tuple[tuple[str, int], ...]  # most lunches first
     total: int
     pending: int  # of the total, lunches on forms still in review
+    undecided: int = 0  # not counted: forms whose lunch answer itself is still in review
 
     def text(self) -> str:
         """Plain text to send the caterer (or paste into a mail)."""
@@ -36,6 +37,10 @@ class CatererCount:
         if self.pending:
             lines.append(f"  dont {self.pending} sur des inscriptions encore en attente "
                          "de vérification")
+        if self.undecided:
+            lines.append(f"  et {self.undecided} inscription{'s' if self.undecided > 1 else ''} "
+                         "dont la réponse au déjeuner reste à vérifier (non comptée"
+                         f"{'s' if self.undecided > 1 else ''})")
         return "\n".join(lines) + "\n"
 
 
@@ -47,4 +52,5 @@ def count(roster: Roster) -> CatererCount:
         per_structure=tuple(by_structure(lunching)),
         total=len(lunching),
         pending=sum(p.needs_review for p in lunching),
+        undecided=sum("dejeunera" in p.pending and not p.lunches for p in roster.people),
     )

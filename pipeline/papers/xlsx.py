@@ -84,6 +84,8 @@ def totals_frame(roster: Roster) -> pd.DataFrame:
         ("encaissé (€)", roster.collected_eur),
         ("reste à encaisser (€)", roster.due_eur - roster.collected_eur),
         ("formulaires en attente de vérification", sum(p.needs_review for p in people)),
+        ("réponses au déjeuner à vérifier (non comptées)",
+         sum("dejeunera" in p.pending and not p.lunches for p in people)),
     ]
     return pd.DataFrame(rows, columns=["total", "valeur"])
 

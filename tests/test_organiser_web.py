@@ -161,3 +161,15 @@ def test_the_organiser_page_in_chromium(root: Path, tmp_path: Path) -> None:
     finally:
         srv.shutdown()
         thread.join(5)
+
+
+def test_a_payment_needs_a_name_to_record_it_under(root: Path) -> None:
+    client = create_app(root).test_client()
+    html = client.get("/organiser").get_data(as_text=True)
+    assert "Give your name" in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    resp = client.post("/organiser/payment", data={
+        "source_file": "c.pdf", "page": "1", "state": "paid", "csrf_token": token})
+    assert resp.headers["Location"].endswith("/who")
+    with Workspace(root) as ws:
+        assert ws.payments() == {}

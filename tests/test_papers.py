@@ -328,3 +328,12 @@ def test_export_xlsx_and_caterer_from_the_terminal(root: Path, tmp_path: Path) -
     assert len(pd.read_excel(out, sheet_name="Inscrits")) == 8
     res = runner.invoke(main, ["export", "caterer", "-w", str(root)])
     assert res.exit_code == 0 and "6 repas" in res.output and "Mairie de Thiers" in res.output
+
+
+def test_an_empty_workspace_still_gets_its_papers(tmp_path: Path) -> None:
+    Workspace(tmp_path / "ws").close()
+    res = CliRunner().invoke(main, ["papers", "-w", str(tmp_path / "ws"), "-o",
+                                    str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "0 on the sign-in sheet, 0 lunches, 0 € due" in res.output
+    assert "Total : 0 participants" in pages_text((tmp_path / "out/emargement.pdf").read_bytes())[0]

@@ -109,7 +109,7 @@ def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, forc
 
 @main.group()
 def export() -> None:
-    """Write the workspace's results: CSV, the organiser's workbook, the caterer's count."""
+    """Write the workspace's results as CSV."""
 
 
 def _out_option(f):

@@ -21,7 +21,6 @@ ATTENDEE_COLUMNS = [
 ]
 FIELD_COLUMNS = ["source_file", "page", "field", "value", "confidence", "status", "reasons"]
 PAGE_COLUMNS = ["source_file", "page", "kind", "detail"]
-PAYMENTS = ("paid", "to_collect", "exempt")  # a lunch without a recorded payment: to_collect
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

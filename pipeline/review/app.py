@@ -27,7 +27,6 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from pipeline.papers import web as organiser
 from pipeline.review import images, labels
 from pipeline.review import queue as q
 from pipeline.review.security import install
@@ -50,6 +49,8 @@ def create_app(workspace: Path, reviewer_token: str | None = None,
     app.config["WORKSPACE"] = root
     install(app, reviewer_token)
     _register(app, root, tpl)
+    from pipeline.papers import web as organiser  # the organiser's page, its own package
+
     organiser.register(app, root, tpl)
     return app
 

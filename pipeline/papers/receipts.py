@@ -53,7 +53,7 @@ def _receipt(c: canvas.Canvas, p: Person, roster: Roster, f: pdf.Fonts, top: flo
     body = (
         f"<b>{pdf.text(lunch.payable_to)}</b> atteste avoir reçu de "
         f"<b>{pdf.text(' '.join(x for x in (p.prenom, p.surname) if x))}</b>"
-        + (f" ({pdf.text(p.structure)})" if p.structure else "")
+        + (f", {pdf.text(p.structure)}," if p.structure else "")
         + f" la somme de <b>{euros(roster.price)}</b> au titre de la participation au "
         f"déjeuner du {pdf.text(roster.event.when.split(' - ')[0])}, "
         f"règlement à l'ordre de {pdf.text(lunch.payable_to)}."
@@ -65,6 +65,11 @@ def _receipt(c: canvas.Canvas, p: Person, roster: Roster, f: pdf.Fonts, top: flo
     para = Paragraph(body, styles["body"])
     _w, h = para.wrap(width, 30 * mm)
     para.drawOn(c, MARGIN, y - 22 * mm - h)
+    if p.needs_review:  # under the text it qualifies, wrapped: it can name many fields
+        note = Paragraph(pdf.text(f"PROVISOIRE — {pending_words(p)} (formulaire en attente "
+                                  "de vérification)"), styles["provisional"])
+        _w, nh = note.wrap(width, 15 * mm)
+        note.drawOn(c, MARGIN, y - 25 * mm - h - nh)
     state = p.payment.label if p.payment else ""
     c.setFont(f.bold, 10)
     c.drawString(MARGIN, top - height + 24 * mm, f"Paiement : {state}")
@@ -74,11 +79,6 @@ def _receipt(c: canvas.Canvas, p: Person, roster: Roster, f: pdf.Fonts, top: flo
                      "Reçu le : ........................    Mode : espèces / chèque")
     c.drawString(MARGIN + width * 0.62, top - height + 16 * mm,
                  f"Pour {lunch.payable_to}, signature :")
-    if p.needs_review:
-        c.setFillColor(pdf.PENDING_INK)
-        c.setFont(f.bolditalic, 9)
-        c.drawString(MARGIN, top - height + 8 * mm,
-                     f"PROVISOIRE — {pending_words(p)} (formulaire en attente de vérification)")
 
 
 def render(roster: Roster, template: Template | None = None,
@@ -86,7 +86,9 @@ def render(roster: Roster, template: Template | None = None,
     """One receipt per lunch, in the order of their numbers (then surname for unnumbered)."""
     f = pdf.fonts(template or default_template())
     base = pdf.styles(f)["base"]
-    styles = {"body": base.clone("body", fontSize=10.5, leading=14)}
+    styles = {"body": base.clone("body", fontSize=10.5, leading=14),
+              "provisional": base.clone("provisional", fontName=f.bolditalic, fontSize=9,
+                                        leading=11, textColor=pdf.PENDING_INK)}
     people = sorted(roster.lunching if people is None else people,
                     key=lambda p: (p.receipt is None, p.receipt or 0, p.sort_key()))
     height = A4[1] / PER_PAGE

@@ -149,6 +149,16 @@ CREATE TABLE IF NOT EXISTS payments (
     set_at TEXT NOT NULL DEFAULT ''
 );
 
+-- Every payment recorded, as the decisions are: never updated, only appended.
+CREATE TABLE IF NOT EXISTS payment_log (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages(id),
+    state TEXT NOT NULL,
+    old_state TEXT,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+
 CREATE INDEX IF NOT EXISTS fields_status ON fields (status);
 CREATE INDEX IF NOT EXISTS decisions_field ON decisions (field_id);
 """
@@ -469,12 +479,19 @@ class Workspace:
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     def set_payment(self, page_id: int, state: str, by: str) -> None:
-        self.db.execute(
-            "INSERT INTO payments (page_id, state, set_by, set_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (page_id) DO UPDATE SET state = excluded.state, "
-            "set_by = excluded.set_by, set_at = excluded.set_at",
-            (page_id, state, by, now_iso()),
-        )
+        """Record a lunch's payment, and who changed it from what, in the payment log."""
+        at = now_iso()
+        with self.transaction() as db:
+            old = db.execute("SELECT state FROM payments WHERE page_id = ?",
+                             (page_id,)).fetchone()
+            db.execute(
+                "INSERT INTO payments (page_id, state, set_by, set_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (page_id) DO UPDATE SET state = excluded.state, "
+                "set_by = excluded.set_by, set_at = excluded.set_at",
+                (page_id, state, by, at),
+            )
+            db.execute("INSERT INTO payment_log (page_id, state, old_state, by, at) "
+                       "VALUES (?, ?, ?, ?, ?)", (page_id, state, old[0] if old else None, by, at))
 
     def number_receipts(self, page_ids: list[int]) -> None:
         """Give each of `page_ids` without a receipt number the next one, in that order."""

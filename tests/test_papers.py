@@ -195,6 +195,16 @@ def test_payments_from_the_terminal_show_in_exports_and_totals(root: Path) -> No
     assert "Payé" in lunch and "Exonéré" in lunch and "Dû : 100 €" in lunch
     assert "encaissé : 20 €" in lunch
 
+    # changed back: the totals follow, and the log keeps both decisions and who made them
+    assert runner.invoke(main, ["payment", "set", "-w", str(root), "c.pdf", "1", "to_collect",
+                                "--by", "bruno"]).exit_code == 0
+    with Workspace(root) as ws:
+        assert summary(attendees_table(ws)).collected_eur == 0
+        log = ws.db.execute("SELECT l.state, l.old_state, l.by FROM payment_log l "
+                            "JOIN pages p ON p.id = l.page_id JOIN files f ON f.id = p.file_id "
+                            "WHERE f.source_file = 'c.pdf' ORDER BY l.id").fetchall()
+    assert [tuple(r) for r in log] == [("paid", None, "anne"), ("to_collect", "paid", "bruno")]
+
 
 def test_an_older_workspace_gains_the_payments_table(root: Path) -> None:
     with Workspace(root) as ws:

@@ -78,11 +78,13 @@ demo: install
 	$(VENV)/bin/formscan export pages --workspace $(OUT)/demo-workspace -o $(OUT)/pages.csv
 	$(VENV)/bin/formscan export fields --workspace $(OUT)/demo-workspace -o $(OUT)/fields.csv
 	$(VENV)/bin/formscan export attendees --workspace $(OUT)/demo-workspace -o $(OUT)/attendees.csv
+	$(VENV)/bin/formscan papers --workspace $(OUT)/demo-workspace -o $(OUT)/papers
 	@echo
 	@echo "Results:  $(OUT)/attendees.csv  (one row per form)"
 	@echo "          $(OUT)/fields.csv     (every field: value, confidence, status)"
 	@echo "          $(OUT)/pages.csv      (every input page: form, blank, other, error)"
-	@echo "Review:   $(VENV)/bin/formscan serve --workspace $(OUT)/demo-workspace"
+	@echo "Papers:   $(OUT)/papers/        (workbook, sign-in sheet, badges, lunch receipts, caterer's count)"
+	@echo "Review:   $(VENV)/bin/formscan serve --workspace $(OUT)/demo-workspace  (organiser's page: /organiser)"
 
 test: install
 	$(PY) -m pytest -q

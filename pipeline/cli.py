@@ -269,9 +269,14 @@ def render_form(out: Path, dpi: int) -> None:
 
 def _register_optional() -> None:
     """Commands from sub-packages; absent ones simply do not appear."""
+    from pipeline.papers.commands import export_caterer, export_xlsx, papers, payment
     from pipeline.purge import purge
 
     main.add_command(purge)
+    main.add_command(papers)
+    main.add_command(payment)
+    export.add_command(export_xlsx)
+    export.add_command(export_caterer)
     try:
         from pipeline.review.commands import review, serve
     except ImportError:

@@ -17,11 +17,10 @@ from pipeline.validate import check_address
 ATTENDEE_COLUMNS = [
     "source_file", "page", "nom", "prenom", "structure", "fonction", "agent_collectivite",
     "adresse", "code_postal", "commune", "mail", "telephone", "participera", "dejeunera",
-    "needs_review",
+    "needs_review", "paiement",
 ]
 FIELD_COLUMNS = ["source_file", "page", "field", "value", "confidence", "status", "reasons"]
 PAGE_COLUMNS = ["source_file", "page", "kind", "detail"]
-LUNCH_PRICE_EUR = 20
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -70,6 +69,11 @@ def attendees_table(ws: Workspace, template: Template | None = None,
     wide["commune"] = parsed.map(lambda p: p[2] if p else "")
     wide["mail"] = wide["mail"].str.lower()
     wide["needs_review"] = wide["needs_review"].map(lambda b: "true" if b else "false")
+    paid = ws.payments()
+    wide["paiement"] = [
+        (paid.get((f, p), (None, None))[0] or "to_collect") if lunch == "oui" else ""
+        for f, p, lunch in zip(wide["source_file"], wide["page"], wide["dejeunera"], strict=True)
+    ]
     return wide[ATTENDEE_COLUMNS].sort_values(["source_file", "page"]).reset_index(drop=True)
 
 
@@ -103,8 +107,11 @@ class Summary:
     participants: int
     agents: int
     lunches: int
-    amount_eur: int
+    amount_eur: int  # due: the lunches not exempt, at the form's price
     not_final: int  # rows still waiting for a reviewer
+    price_eur: int = 0
+    collected_eur: int = 0
+    exempt: int = 0  # lunches the organiser does not charge
 
     def lines(self) -> list[str]:
         return [
@@ -113,20 +120,30 @@ class Summary:
             f"participants:            {self.participants}",
             f"agents de collectivité:  {self.agents}",
             f"lunches:                 {self.lunches}",
-            f"amount to collect:       {self.amount_eur} € ({LUNCH_PRICE_EUR} € per lunch)",
+            f"amount due:              {self.amount_eur} € ({self.price_eur} € per lunch, "
+            f"{self.exempt} exempt)",
+            f"collected:               {self.collected_eur} €",
+            f"amount to collect:       {self.amount_eur - self.collected_eur} €",
             f"rows not final (review): {self.not_final}",
         ]
 
 
-def summary(attendees: pd.DataFrame) -> Summary:
+def summary(attendees: pd.DataFrame, template: Template | None = None) -> Summary:
+    """The counts and amounts; the lunch's price is the form's (its template's `event`)."""
     a = attendees
+    event = (template or default_template()).event
+    price = event.lunch.price_eur if event else 0
     lunches = int((a["dejeunera"] == "oui").sum())
+    exempt = int((a["paiement"] == "exempt").sum())
     return Summary(
         forms=len(a),
         attendees=int(((a["nom"] != "") | (a["prenom"] != "")).sum()),
         participants=int((a["participera"] == "oui").sum()),
         agents=int((a["agent_collectivite"] == "oui").sum()),
         lunches=lunches,
-        amount_eur=lunches * LUNCH_PRICE_EUR,
+        amount_eur=(lunches - exempt) * price,
         not_final=int((a["needs_review"] == "true").sum()),
+        price_eur=price,
+        collected_eur=int((a["paiement"] == "paid").sum()) * price,
+        exempt=exempt,
     )

@@ -152,3 +152,8 @@ def write_blank_form(template: Template, out_dir: Path, dpi: int = 300) -> tuple
     pdf_path.write_bytes(pdf)
     Image.fromarray(rasterize_pdf(pdf, dpi)).save(png_path, dpi=(dpi, dpi), optimize=True)
     return pdf_path, png_path
+
+
+def pdf_fonts(family: str) -> dict[str, str]:
+    """`family`'s four styles registered with reportlab: {style: font name} (the papers use it)."""
+    return _register_fonts(family)

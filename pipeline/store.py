@@ -138,6 +138,27 @@ CREATE TABLE IF NOT EXISTS purges (
     decisions INTEGER NOT NULL
 );
 
+-- The lunch's payment, set by the organiser (formscan payment set, the summary page);
+-- a lunch with no row here is still to collect. `receipt` numbers each lunch's
+-- justificatif once, in the order first printed, and is never given to another form.
+CREATE TABLE IF NOT EXISTS payments (
+    page_id INTEGER PRIMARY KEY REFERENCES pages(id),
+    state TEXT CHECK (state IN ('paid', 'to_collect', 'exempt')),
+    receipt INTEGER UNIQUE,
+    set_by TEXT NOT NULL DEFAULT '',
+    set_at TEXT NOT NULL DEFAULT ''
+);
+
+-- Every payment recorded, as the decisions are: never updated, only appended.
+CREATE TABLE IF NOT EXISTS payment_log (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages(id),
+    state TEXT NOT NULL,
+    old_state TEXT,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+
 CREATE INDEX IF NOT EXISTS fields_status ON fields (status);
 CREATE INDEX IF NOT EXISTS decisions_field ON decisions (field_id);
 """
@@ -446,6 +467,40 @@ class Workspace:
             "JOIN files f ON f.id = p.file_id WHERE d.decision = 'merged'"
         )
         return {(r[0], r[1]) for r in rows}
+
+    # --- lunch payments --------------------------------------------------------
+
+    def payments(self) -> dict[tuple[str, int], tuple[str | None, int | None]]:
+        """(source_file, page) -> (payment state or None, receipt number or None)."""
+        rows = self.db.execute(
+            "SELECT f.source_file, p.page, y.state, y.receipt FROM payments y "
+            "JOIN pages p ON p.id = y.page_id JOIN files f ON f.id = p.file_id"
+        )
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+    def set_payment(self, page_id: int, state: str, by: str) -> None:
+        """Record a lunch's payment, and who changed it from what, in the payment log."""
+        at = now_iso()
+        with self.transaction() as db:
+            old = db.execute("SELECT state FROM payments WHERE page_id = ?",
+                             (page_id,)).fetchone()
+            db.execute(
+                "INSERT INTO payments (page_id, state, set_by, set_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (page_id) DO UPDATE SET state = excluded.state, "
+                "set_by = excluded.set_by, set_at = excluded.set_at",
+                (page_id, state, by, at),
+            )
+            db.execute("INSERT INTO payment_log (page_id, state, old_state, by, at) "
+                       "VALUES (?, ?, ?, ?, ?)", (page_id, state, old[0] if old else None, by, at))
+
+    def number_receipts(self, page_ids: list[int]) -> None:
+        """Give each of `page_ids` without a receipt number the next one, in that order."""
+        with self.transaction() as db:
+            for page_id in page_ids:
+                db.execute("INSERT OR IGNORE INTO payments (page_id) VALUES (?)", (page_id,))
+                db.execute(
+                    "UPDATE payments SET receipt = (SELECT COALESCE(MAX(receipt), 0) + 1 "
+                    "FROM payments) WHERE page_id = ? AND receipt IS NULL", (page_id,))
 
     # --- reading -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator
+from datetime import date
 from enum import StrEnum
 from functools import cache, cached_property
 from pathlib import Path
@@ -190,11 +191,31 @@ class FontSpec(_Strict):
     size_pt: float = Field(default=11, gt=0, le=72)
 
 
+class Lunch(_Strict):
+    """What the form asks for the lunch: the receipts, totals and caterer's count use it."""
+
+    price_eur: int = Field(ge=0)
+    payable_to: str = Field(min_length=1)  # the receipts' issuer
+    note: str = ""  # the form's sentence about it, printed on the receipts
+
+
+class Event(_Strict):
+    """The seminar the form registers for, as its invitation prints it (papers' headers)."""
+
+    title: str = Field(min_length=1)
+    organiser: str = ""
+    day: date
+    when: str = Field(min_length=1)  # the date and hours as printed
+    place: str = ""
+    lunch: Lunch
+
+
 class Template(_Strict):
     form: str
     title: str
     page: PageSize
     font: FontSpec = FontSpec()
+    event: Event | None = None  # the organiser's papers need it; reading a form does not
     print: list[PrintBlock] = Field(default_factory=list)
     fields: list[FormField] = Field(min_length=1)
 

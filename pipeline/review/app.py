@@ -49,6 +49,9 @@ def create_app(workspace: Path, reviewer_token: str | None = None,
     app.config["WORKSPACE"] = root
     install(app, reviewer_token)
     _register(app, root, tpl)
+    from pipeline.papers import web as organiser  # the organiser's page, its own package
+
+    organiser.register(app, root, tpl)
     return app
 
 

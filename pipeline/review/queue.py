@@ -11,10 +11,11 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.errors import ExitCode, FormscanError
 from pipeline.models import Reason, Status
+from pipeline.review import labels, rules
 from pipeline.store import Workspace, now_iso
 from pipeline.template import FieldKind, FormField, Template, default_template
 from pipeline.validate import check_value
@@ -72,6 +73,10 @@ class InvalidValue(ReviewError):
         self.problem = problem
 
 
+class RuleBroken(InvalidValue):
+    """The value breaks a rule of the whole form (required, lunch without attending)."""
+
+
 class NotFound(ReviewError):
     pass
 
@@ -125,6 +130,8 @@ class Decision:
     old_status: str
     new_status: str
     note: str
+    # what re-running the form's rules did to the other fields (not stored)
+    rechecked: rules.Recheck = rules.NO_CHANGE
 
 
 @dataclass(frozen=True)
@@ -372,6 +379,12 @@ def decide(ws: Workspace, field_id: int, reviewer: str, new_value: str,
         if field.version != expected_version:
             raise Conflict(_conflict_message(db, field))
         value, note = normalise(template.field(field.field), new_value, override)
+        broken = rules.problem(db, field.page_id, field.field, value, template,
+                               {f.id: labels.field_label(f) for f in template.fields})
+        if broken and not override:
+            raise RuleBroken(f"{field.field}: {broken} (with override)", broken)
+        if broken and not note:
+            note = f"override: {broken}"
         status = Status.CONFIRMED if value == field.machine_value else Status.CORRECTED
         db.execute(
             "UPDATE fields SET value = ?, status = ?, version = version + 1, "
@@ -379,11 +392,13 @@ def decide(ws: Workspace, field_id: int, reviewer: str, new_value: str,
             (value, status.value, field_id, expected_version),
         )
         action = "confirm" if status == Status.CONFIRMED else "correct"
-        return _append(db, field_id, reviewer, action, field.value, value,
-                       field.status, status.value, note)
+        d = _append(db, field_id, reviewer, action, field.value, value,
+                    field.status, status.value, note)
+        return replace(d, rechecked=rules.recheck(db, field.page_id, template))
 
 
-def undo(ws: Workspace, reviewer: str) -> FieldView | None:
+def undo(ws: Workspace, reviewer: str,
+         template: Template | None = None) -> FieldView | None:
     """Revert the reviewer's latest decision not yet undone; returns the field, claimed again.
 
     Refused with Conflict if someone changed the field since: undoing would then
@@ -409,6 +424,7 @@ def undo(ws: Workspace, reviewer: str) -> FieldView | None:
         )
         _append(db, field.id, reviewer, "undo", last.new_value, last.old_value,
                 last.new_status, last.old_status, f"undoes #{last.id}")
+        rules.recheck(db, field.page_id, template or default_template())
         _claim(db, field.id, reviewer, time.time())
     return get_field(ws, last.field_id)
 

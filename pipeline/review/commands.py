@@ -131,10 +131,15 @@ def duplicates_cmd(workspace: Path) -> None:
 
 def _decide_duplicate(workspace: Path, source_file: str, page: int, decision: str,
                       reviewer: str) -> None:
+    from pipeline.review import pairs
+
     with Workspace(workspace, create=False) as ws:
         page_id = ws.page_id(source_file, page)
-        n = ws.decide_duplicate(page_id, decision, reviewer) if page_id is not None else 0
-    if not n:
+        ids = [r[0] for r in ws.db.execute("SELECT id FROM duplicates WHERE page_b = ?",
+                                           (page_id,))] if page_id is not None else []
+        for pair_id in ids:
+            pairs.settle(ws, pair_id, decision, reviewer, again=True)
+    if not ids:
         raise q.NotFound(f"{source_file} page {page} is not the later form of a possible "
                          "duplicate (see `formscan review duplicates`)")
     click.echo(f"{source_file} p.{page}: {decision} (by {reviewer})")

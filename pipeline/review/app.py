@@ -118,7 +118,7 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
         doubted = doubts.Doubts()
         if not spec.is_box and typed is None:
             doubted = doubts.doubts(field.value, doubts.alternatives(
-                field.raw, q.readings(ws(), field.id), field.repairs))
+                field.raw, q.readings(ws(), field.id), field.repairs), spec.kind.value)
         return render_template(
             "review.html",
             field=field,
@@ -338,8 +338,8 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
         page_url = (url_for("image", rel=(fields[0].page_image or "").removeprefix("images/"))
                     if path else "")
         doubted = {f.id: doubts.doubts(f.value, doubts.alternatives(
-            f.raw, q.readings(ws(), f.id), f.repairs)) for f in pending
-            if not tpl.field(f.field).is_box}
+            f.raw, q.readings(ws(), f.id), f.repairs), tpl.field(f.field).kind.value)
+            for f in pending if not tpl.field(f.field).is_box}
         return render_template(
             "form.html", first=fields[0], fields=fields, pending=pending, areas=areas,
             width=width, height=height, page_url=page_url, refused=refused_by,

@@ -53,6 +53,8 @@ def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 def spans_against(value: str, other: str) -> list[tuple[int, int]]:
     """The places in `value` where `other` reads something else."""
+    if len(value.lower()) == len(value) and len(other.lower()) == len(other):
+        value, other = value.lower(), other.lower()  # an engine's capitals are no doubt
     spans = []
     for op in Levenshtein.opcodes(value, other):
         if op.tag == "equal":
@@ -74,11 +76,30 @@ def alternatives(raw: str, readings: list[str], repairs: tuple[str, ...]) -> lis
     return out
 
 
-def doubts(value: str, others: list[str]) -> Doubts:
-    """The doubted spans of `value` given the other readings of the same field."""
+def _digit_spans(value: str, other: str) -> list[tuple[int, int]]:
+    """A phone number's doubts: its digits against the other reading's, separators aside."""
+    where = [i for i, ch in enumerate(value) if ch.isdigit()]
+    digits = "".join(value[i] for i in where)
+    spans = []
+    for a, b in spans_against(digits, "".join(ch for ch in other if ch.isdigit())):
+        if a == b:  # a digit missing: the gap after the previous digit
+            at = where[a - 1] + 1 if a else 0
+            spans.append((at, at))
+        else:
+            spans += [(where[i], where[i] + 1) for i in range(a, b)]
+    return spans
+
+
+def doubts(value: str, others: list[str], kind: str = "") -> Doubts:
+    """The doubted spans of `value` given the other readings of the same field.
+
+    A phone number is compared digit by digit: '/50/62' against '06 50 62' doubts
+    the missing 0, not the separators.
+    """
     if not value:
         return Doubts()
-    spans = [s for o in others if o != value for s in spans_against(value, o)]
+    against = _digit_spans if kind == "phone" else spans_against
+    spans = [s for o in others if o != value for s in against(value, o)]
     if not spans:
         return Doubts()
     merged = _merge(spans)

@@ -29,7 +29,23 @@
   // --- doubtful characters: caret on the first, Alt+N / Alt+B between them ------------------
 
   function doubtsOf(input) {
-    try { return JSON.parse(input.getAttribute("data-doubts") || "[]"); } catch (err) { return []; }
+    if (!input.doubts) {
+      try { input.doubts = JSON.parse(input.getAttribute("data-doubts") || "[]"); } catch (err) { input.doubts = []; }
+      input.before = input.value;
+      // Edits move the doubts after them and drop the ones they touched (scripted.py mirrors this).
+      input.addEventListener("input", function () {
+        var a = input.before, b = input.value, pre = 0, suf = 0;
+        while (pre < a.length && pre < b.length && a[pre] === b[pre]) { pre++; }
+        while (suf < a.length - pre && suf < b.length - pre &&
+               a[a.length - 1 - suf] === b[b.length - 1 - suf]) { suf++; }
+        var end = a.length - suf, delta = b.length - a.length;
+        input.doubts = input.doubts.filter(function (s) {
+          return s[0] === s[1] ? (s[0] < pre || s[0] > end) : !(s[0] < end && s[1] > pre);
+        }).map(function (s) { return s[0] >= end && s[1] > pre ? [s[0] + delta, s[1] + delta] : s; });
+        input.before = b;
+      });
+    }
+    return input.doubts;
   }
 
   function placeCaret(input) {
@@ -44,7 +60,7 @@
 
   function jump(input, forward) {
     var spans = doubtsOf(input);
-    if (!spans.length || input.value !== input.defaultValue) { return false; }
+    if (!spans.length) { return false; }
     var pick = null;
     if (forward) {
       pick = spans.find(function (s) { return s[0] > input.selectionStart; }) || spans[0];

@@ -580,21 +580,72 @@ def run(workspace: Path, truth_folder: Path, work: Path, modes: tuple[str, ...] 
     return out
 
 
-def report(runs: list[ModeRun]) -> list[str]:
-    """Markdown lines for the bench report."""
+def table(summaries: list[dict[str, Any]]) -> list[str]:
+    """Markdown table of `ModeRun.summary()` rows."""
     lines = ["| mode | items (confirm / correct) | keys to confirm | keys to correct "
              "| text: keys / edit distance (median) | within distance + 3 "
              "| s per confirm | s per correct | wrong after | left |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in runs:
-        s = r.summary()
-        within = s["within_distance_plus_3"]
+    for m in summaries:
+        within = m["within_distance_plus_3"]
         lines.append(
-            f"| {s['mode']} | {s['items']} ({s['confirm']} / {s['correct']}) "
-            f"| {s['keys_confirm']} | {s['keys_correct']} "
-            f"| {s['keys_correct_text']} / {s['distance_text']} | {within[0]} of {within[1]} "
-            f"| {s['seconds_confirm']} | {s['seconds_correct']} | {s['wrong_after']} "
-            f"| {s['left_after']} |")
+            f"| {m['mode']} | {m['items']} ({m['confirm']} / {m['correct']}) "
+            f"| {m['keys_confirm']} | {m['keys_correct']} "
+            f"| {m['keys_correct_text']} / {m['distance_text']} | {within[0]} of {within[1]} "
+            f"| {m['seconds_confirm']} | {m['seconds_correct']} | {m['wrong_after']} "
+            f"| {m['left_after']} |")
+    return lines
+
+
+def report(runs: list[ModeRun]) -> list[str]:
+    return table([r.summary() for r in runs])
+
+
+BENCH_FORMS, BENCH_SEED = 6, 4321  # the batch issue 26 names; no test or fit set uses it
+
+
+def bench(out_dir: Path, log: Any = print, workers: int | None = None) -> dict[str, Any]:
+    """The benchmark's review figures: generate the batch, process it, clear it per mode.
+
+    Returns the per-mode summaries (see `ModeRun.summary`), or why it could not run.
+    """
+    if not CHROMIUM.exists():
+        return {"skipped": f"no Chromium at {CHROMIUM}"}
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return {"skipped": "the playwright package is not installed"}
+    from pipeline.process import process
+    from pipeline.store import Workspace
+    from pipeline.synth import generate
+
+    data, root = out_dir / "review-set", out_dir / "review-workspace"
+    for d in (data, root):
+        shutil.rmtree(d, ignore_errors=True)
+    log(f"review: {BENCH_FORMS} forms (seed {BENCH_SEED}), cleared by a scripted reviewer ...")
+    generate(BENCH_FORMS, BENCH_SEED, data)
+    with Workspace(root) as ws:
+        process([data], ws, workers=workers, batch="review-bench")
+    runs = run(root, data, out_dir)
+    return {"forms": BENCH_FORMS, "seed": BENCH_SEED,
+            "modes": [r.summary() for r in runs]}
+
+
+def bench_report(r: dict[str, Any]) -> list[str]:
+    """The bench report's section on review speed."""
+    lines = ["", "## Review speed (scripted reviewer in Chromium, issue 26)"]
+    if "skipped" in r:
+        return [*lines, f"- not measured: {r['skipped']}"]
+    lines.append(f"- {r['forms']} generated forms (seed {r['seed']}), their review queue cleared "
+                 "once per mode, knowing the truth; keys per item (a chord is one key, a grid's "
+                 "Enter is shared by what it confirms); seconds are the app's and the browser's, "
+                 "no human reading time")
+    lines.append("")
+    lines += table(r["modes"])
+    over = ", ".join(f"{m['mode']} {m['keys_over_distance']}" for m in r["modes"])
+    lines.append("")
+    lines.append(f"- median of (keys to correct a wrong text suggestion - its edit distance): "
+                 f"{over} (target: 3 or less)")
     return lines
 
 

@@ -48,6 +48,8 @@ Span = tuple[int, int]
 
 def _after_edit(spans: list[Span], old: str, new: str) -> list[Span]:
     """The doubtful spans after an edit, exactly as review.js keeps them."""
+    if old == new:
+        return spans
     pre = 0
     while pre < len(old) and pre < len(new) and old[pre] == new[pre]:
         pre += 1

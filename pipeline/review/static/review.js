@@ -35,6 +35,7 @@
       // Edits move the doubts after them and drop the ones they touched (scripted.py mirrors this).
       input.addEventListener("input", function () {
         var a = input.before, b = input.value, pre = 0, suf = 0;
+        if (a === b) { return; }
         while (pre < a.length && pre < b.length && a[pre] === b[pre]) { pre++; }
         while (suf < a.length - pre && suf < b.length - pre &&
                a[a.length - 1 - suf] === b[b.length - 1 - suf]) { suf++; }

@@ -223,3 +223,28 @@ def test_page_view_scrolls_to_the_field_and_the_overlay_and_zoom(browser, server
     assert page.locator("[data-crop].zoomed.contrast").count() == 1
     shot(page, shots / "zoom-contrast.png")
     assert "Alt</kbd>+<kbd>Q" in page.locator(".legend").inner_html()
+
+
+def test_postcode_and_commune_completion_while_typing_an_address(browser, server) -> None:
+    base, root = server
+    adresse = field_id(root, "scan-003.pdf", 2, "adresse")
+    page, _ = new_reviewer(browser, base, "Amélie")
+    page.goto(f"{base}/field/{adresse}")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("12 rue Blatin, 631")
+    page.locator("#completions li").first.wait_for()
+    assert "63100 Clermont-Ferrand" in page.locator("#completions").inner_text()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")  # takes the pair, does not save
+    assert page.input_value("#value") == "12 rue Blatin, 63100 Clermont-Ferrand"
+    assert "/field/" in page.url
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Mairie, 15100 Saint-Fl")  # a commune's first letters after the code
+    page.locator("#completions li").first.wait_for()
+    assert page.locator("#completions li").first.inner_text() == "15100 Saint-Flour"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert page.input_value("#value") == "Mairie, 15100 Saint-Flour"
+    press(page, "Enter")
+    with Workspace(root, create=False) as ws:
+        assert q.get_field(ws, adresse).value == "Mairie, 15100 Saint-Flour"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.models import Reason, Status
+from pipeline.review.queue import Conflict, NotFound
 from pipeline.store import Workspace, now_iso
 
 DECISIONS = ("merged", "kept")
@@ -84,12 +85,8 @@ def settle(ws: Workspace, pair_id: int, decision: str, reviewer: str,
     with ws.transaction() as db:
         row = db.execute("SELECT * FROM duplicates WHERE id = ?", (pair_id,)).fetchone()
         if row is None:
-            from pipeline.review.queue import NotFound
-
             raise NotFound(f"no possible duplicate #{pair_id}")
         if row["decision"] is not None and not again:
-            from pipeline.review.queue import Conflict
-
             raise Conflict(f"{row['decided_by']} already settled this pair "
                            f"({row['decision']}, {row['decided_at'][11:16]} UTC)")
         db.execute("UPDATE duplicates SET decision = ?, decided_by = ?, decided_at = ? "

@@ -334,6 +334,9 @@ def run(n: int, seed: int, out_dir: Path, results_dir: Path, digits: Path | None
     }
     if scale_pages or large:
         result["scale"] = scale_figures(data, out_dir, scale_pages, large, workers, log)
+    from pipeline.review import scripted  # issue 26: the scripted reviewer's figures
+
+    result["review_speed"] = scripted.bench(out_dir, log, workers)
     (results_dir / "results.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     (results_dir / "results.md").write_text(report(result), encoding="utf-8")
     return result
@@ -476,6 +479,10 @@ def report(r: dict) -> str:
     L.append(f"- peak resident memory: {r['memory']['peak_rss_mb']} MB")
     if "scale" in r:
         L.extend(scale_report(r["scale"]))
+    if "review_speed" in r:
+        from pipeline.review.scripted import bench_report
+
+        L.extend(bench_report(r["review_speed"]))
     return "\n".join(L) + "\n"
 
 

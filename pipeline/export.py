@@ -45,7 +45,7 @@ def attendees_table(ws: Workspace, template: Template | None = None,
     """One row per form page, with reviewers' corrections, in the fixed column order.
 
     A form a reviewer merged into an earlier one (the same person twice) is left
-    out unless `include_merged`.
+    out unless `include_merged`; one still to merge or keep needs review.
     """
     template = template or default_template()
     fields = fields_table(ws)
@@ -61,6 +61,10 @@ def attendees_table(ws: Workspace, template: Template | None = None,
     )
     pending = (fields.assign(p=fields["status"].eq("review"))
                .groupby(["source_file", "page"])["p"].any())
+    # a possible duplicate nobody settled is not final either, whatever its fields say
+    unsettled = ws.unsettled_duplicate_pages()
+    pending = pending | pending.index.map(lambda k: k in unsettled).to_series(
+        index=pending.index)
     wide = wide.reindex(columns=template.field_ids).fillna("")
     wide["needs_review"] = pending.reindex(wide.index).fillna(False)
     wide = wide.reset_index()

@@ -194,6 +194,9 @@ def purge_batches(ws: Workspace, batches: set[str], before: date | None = None,
             db.execute(
                 f"UPDATE fields SET image = NULL, claimed_by = NULL, claimed_until = NULL, "
                 f"repairs = '' WHERE page_id IN ({in_batch})", (bp.batch,))
+            # The readers' readings of each field are personal data too.
+            db.execute(f"DELETE FROM readings WHERE field_id IN (SELECT id FROM fields "
+                       f"WHERE page_id IN ({in_batch}))", (bp.batch,))
             # Why two forms looked alike names the person (their e-mail, their name).
             db.execute(
                 f"UPDATE duplicates SET why = '' WHERE page_a IN ({in_batch}) "

@@ -88,6 +88,17 @@ CREATE TABLE IF NOT EXISTS marks (
     UNIQUE (field_id, option)
 );
 
+-- What each reader made of a text field (Tesseract's and the second engine's validated
+-- values, with the model's probability that each is right): where they disagree is
+-- what a reviewer is shown as doubtful. Replaced whenever the field is read again.
+CREATE TABLE IF NOT EXISTS readings (
+    field_id INTEGER NOT NULL REFERENCES fields(id),
+    source TEXT NOT NULL,
+    value TEXT NOT NULL,
+    p REAL,
+    PRIMARY KEY (field_id, source)
+);
+
 -- The audit trail: who decided what, when; never updated, only appended.
 CREATE TABLE IF NOT EXISTS decisions (
     id INTEGER PRIMARY KEY,
@@ -379,6 +390,12 @@ class Workspace:
                         (f.raw, f.value, f.value, f.confidence, f.status.value, reasons,
                          repairs, field_imgs.get(f.field), field_id),
                     )
+                db.execute("DELETE FROM readings WHERE field_id = ?", (field_id,))
+                db.executemany(
+                    "INSERT INTO readings (field_id, source, value, p) VALUES (?, ?, ?, ?)",
+                    [(field_id, src, str(c.get("value", "")), c.get("p"))
+                     for src, c in f.evidence.get("candidates", {}).items()],
+                )
                 db.execute("DELETE FROM marks WHERE field_id = ?", (field_id,))
                 db.executemany(
                     "INSERT INTO marks (field_id, option, fill, state, confidence) "
@@ -460,6 +477,14 @@ class Workspace:
             "WHERE page_b = ?", (decision, reviewer, now_iso(), page_b)
         )
         return cur.rowcount
+
+    def unsettled_duplicate_pages(self) -> set[tuple[str, int]]:
+        """The later forms of pairs nobody has merged or kept yet: their rows are not final."""
+        rows = self.db.execute(
+            "SELECT f.source_file, p.page FROM duplicates d JOIN pages p ON p.id = d.page_b "
+            "JOIN files f ON f.id = p.file_id WHERE d.decision IS NULL"
+        )
+        return {(r[0], r[1]) for r in rows}
 
     def merged_pages(self) -> set[tuple[str, int]]:
         rows = self.db.execute(

@@ -62,7 +62,8 @@ def test_queue_serves_worst_first_and_never_the_same_field_twice(ws: Workspace) 
     assert again is not None and again.id == alice.id  # a reload shows the same field
     row = ws.db.execute("SELECT claimed_by, claimed_until FROM fields WHERE id = ?",
                         (alice.id,)).fetchone()
-    assert row["claimed_by"] == "alice" and row["claimed_until"] == pytest.approx(1121)
+    assert row["claimed_by"] == "alice" and row["claimed_until"] == pytest.approx(
+        1001 + q.CLAIM_SECONDS)
 
 
 def test_an_expired_claim_is_taken_over(ws: Workspace) -> None:
@@ -178,7 +179,13 @@ def test_marks_sweep_puts_unclear_boxes_first_and_flipping_decides_the_field(
         ws: Workspace) -> None:
     marks = q.marks_sweep(ws)
     assert [m.state for m in marks[:2]] == ["ambiguous", "ambiguous"]
-    assert all(m.state in ("marked", "ambiguous") for m in marks) and len(marks) == 11
+    # then the ticked ones, then those read as empty (issue 26: a missed faint tick is there)
+    states = [m.state for m in marks]
+    assert states == sorted(states, key=["ambiguous", "marked", "empty"].index)
+    assert states.count("empty") == 9 and len(marks) == 20
+    empties = [m.fill for m in marks if m.state == "empty"]
+    assert empties == sorted(empties, reverse=True)
+    assert len(q.marks_sweep(ws, ("ambiguous", "marked"))) == 11
     faint = next(m for m in marks if m.fill == pytest.approx(0.09))
     assert faint.ticked and faint.field == "dejeunera"
     d = q.flip_mark(ws, faint.id, "alice", faint.version)
@@ -338,7 +345,9 @@ def test_the_marks_sweep_flips_a_box(app, ws: Workspace) -> None:
     client = app.test_client()
     token = login(client, "alice")
     html = client.get("/marks").get_data(as_text=True)
-    assert len(re.findall(r'<form [^>]*class="tile ', html)) == 11
+    assert len(re.findall(r'<form [^>]*class="tile ', html)) == 20  # empty boxes too
+    html = client.get("/marks?state=empty").get_data(as_text=True)
+    assert len(re.findall(r'<form [^>]*class="tile ', html)) == 9
     faint = next(m for m in q.marks_sweep(ws) if m.fill == pytest.approx(0.09))
     resp = client.post("/marks/flip", data={"mark_id": faint.id, "version": faint.version,
                                             "csrf_token": token})

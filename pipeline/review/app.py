@@ -18,6 +18,7 @@ from flask import (
     abort,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -27,7 +28,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from pipeline.review import images, labels
+from pipeline.review import complete, doubts, figures, find, forms, groups, images, labels, pairs
 from pipeline.review import queue as q
 from pipeline.review.security import install
 from pipeline.store import Workspace
@@ -110,10 +111,17 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
     # --- the queue -----------------------------------------------------------------------
 
     def show(field: q.FieldView | None, back: str = "", error: str = "",
-             typed: str | None = None, status: int = 200) -> tuple[str, int]:
+             typed: str | None = None, status: int = 200,
+             rule: bool = False) -> tuple[str, int]:
         if field is None:
-            return render_template("done.html"), status
+            return render_template(
+                "done.html", held=q.held_by_others(ws(), reviewer()),
+                unsettled=len(pairs.pairs(ws(), unsettled_only=True))), status
         spec = tpl.field(field.field)
+        doubted = doubts.Doubts()
+        if not spec.is_box and typed is None:
+            doubted = doubts.doubts(field.value, doubts.alternatives(
+                field.raw, q.readings(ws(), field.id), field.repairs), spec.kind.value)
         return render_template(
             "review.html",
             field=field,
@@ -122,9 +130,12 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
             choices=labels.choice_keys(q.allowed_box_values(spec)) if spec.is_box else [],
             back=back,
             error=error,
+            rule=rule,
             typed=field.value if typed is None else typed,
+            doubts=doubted,
             held_by=field.claimed_by_other(reviewer()),
             history=q.history(ws(), field.id),
+            pair=pairs.unsettled_for_page(ws(), field.page_id),
         ), status
 
     @app.get("/")
@@ -153,15 +164,29 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
             d = q.decide(ws(), field_id, who_, value, version,
                          override=request.form.get("override") == "1", template=tpl)
         except q.InvalidValue as exc:
-            return show(current, back=back, error=exc.problem, typed=value, status=422)
+            return show(current, back=back, error=exc.problem, typed=value, status=422,
+                        rule=isinstance(exc, q.RuleBroken))
         except q.Conflict as exc:
-            flash(str(exc), "conflict")
-            return after(current, back)
+            # Refused, but what the reviewer typed stays in the box, over the new version.
+            flash(f"{exc} What you typed is still here: Enter saves it over theirs, "
+                  "Alt+Q goes on with the queue.", "conflict")
+            return show(q.get_field(ws(), field_id), back=back, typed=value, status=409)
         shown = f"«{d.new_value}»" if d.new_value else "empty"
         verb = "confirmed as" if d.action == "confirm" else "corrected to"
         flash(f"{labels.field_label(tpl.field(current.field))} {verb} {shown}. "
               "Alt+U undoes it.", "ok")
+        _flash_recheck(d.rechecked)
         return after(current, back)
+
+    def _flash_recheck(r: Any) -> None:
+        names = [labels.field_label(tpl.field(f)) for f in r.to_review]
+        if names:
+            flash(f"{', '.join(names)} now disagree{'s' if len(names) == 1 else ''} with the "
+                  "form's rules: sent to review.", "conflict")
+        names = [labels.field_label(tpl.field(f)) for f in r.released]
+        if names:
+            flash(f"{', '.join(names)} agree{'s' if len(names) == 1 else ''} with the form's "
+                  "rules again: no longer to review.", "ok")
 
     @app.post("/skip")
     def skip() -> Response:
@@ -172,7 +197,7 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
     @app.post("/undo")
     def undo() -> Response:
         try:
-            field = q.undo(ws(), reviewer())
+            field = q.undo(ws(), reviewer(), template=tpl)
         except q.Conflict as exc:
             flash(str(exc), "conflict")
             return redirect(url_for("queue"))
@@ -182,6 +207,164 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
         shown = f"«{field.value}»" if field.value else "empty"
         flash(f"Undone: {labels.field_label(tpl.field(field.field))} is back to {shown}.", "ok")
         return redirect(url_for("field", field_id=field.id))
+
+    # --- claims: kept alive by the open page, released when it closes ---------------------
+
+    def _ids() -> list[int]:
+        try:
+            return [int(x) for x in request.form.getlist("field_id")][:100]
+        except ValueError:
+            abort(400, "Bad field ids.")
+
+    @app.post("/claims/renew")
+    def renew() -> Response:
+        return jsonify(renewed=q.renew_claims(ws(), _ids(), reviewer()))
+
+    @app.post("/claims/release")
+    def release() -> Response:
+        q.release(ws(), _ids(), reviewer())
+        return jsonify(ok=True)
+
+    # --- finding work, reopening, figures -------------------------------------------------
+
+    @app.get("/find")
+    def find_page() -> str:
+        a = request.args
+        flt = find.Filters(field=a.get("field", ""), reason=a.get("reason", ""),
+                           batch=a.get("batch", ""), reviewer=a.get("reviewer", ""),
+                           status=a.get("status", ""), name=a.get("name", "")[:60])
+        return render_template(
+            "find.html", flt=flt, found=find.find(ws(), flt), fields=tpl.field_ids,
+            reasons=list(labels.REASONS), batches=find.batches(ws()),
+            reviewers=find.reviewers(ws()))
+
+    @app.post("/reopen")
+    def reopen() -> Response:
+        try:
+            f = q.reopen(ws(), _int_form("field_id"), reviewer(), _int_form("version"))
+        except q.ReviewError as exc:
+            flash(str(exc), "conflict")
+            return redirect(request.referrer or url_for("find_page"))
+        flash(f"{labels.field_label(tpl.field(f.field))} reopened: it is back in the queue.",
+              "ok")
+        return redirect(url_for("field", field_id=f.id))
+
+    @app.get("/complete")
+    def complete_address() -> Response:
+        typed = request.args.get("q", "")[:40]
+        return jsonify([{"code": c, "commune": n} for c, n in complete.complete(typed)])
+
+    # --- possible duplicates ----------------------------------------------------------------
+
+    @app.get("/duplicates")
+    def duplicates() -> str:
+        return render_template("duplicates.html", pairs=pairs.pairs(ws()),
+                               fields=[f for f in tpl.fields])
+
+    @app.post("/duplicates/settle")
+    def settle() -> Response:
+        decision = request.form.get("decision", "")
+        if decision not in pairs.DECISIONS:
+            abort(400, "The decision must be merged or kept.")
+        try:
+            p = pairs.settle(ws(), _int_form("pair_id"), decision, reviewer())
+        except q.ReviewError as exc:
+            flash(str(exc), "conflict")
+        else:
+            what = ("merged into the earlier form: the export leaves it out"
+                    if decision == "merged" else "kept: two different people")
+            flash(f"{p.later.source_file} p. {p.later.page} {what}.", "ok")
+        back = request.form.get("back", "")
+        return redirect(url_for("duplicates") if back == "duplicates" else url_for("queue"))
+
+    # --- group verification and form at a time ----------------------------------------------
+
+    @app.get("/group")
+    def group_choice() -> str:
+        return render_template("group_choice.html", counts=groups.counts(ws()))
+
+    @app.get("/group/<name>")
+    def group(name: str) -> str:
+        if name not in tpl.field_ids:
+            abort(404, "No such field on the form.")
+        items = groups.group(ws(), name, reviewer(), tpl)
+        return render_template("group.html", name=name, spec=tpl.field(name), items=items,
+                               label=labels.field_label(tpl.field(name)))
+
+    @app.post("/group/<name>")
+    def group_post(name: str) -> Response:
+        if name not in tpl.field_ids:
+            abort(404, "No such field on the form.")
+        items = _versions("item")
+        rejected = {i for i, _ in _versions("reject")}
+        result = groups.verify(ws(), reviewer(),
+                               [(i, v) for i, v in items if i not in rejected],
+                               [(i, v) for i, v in items if i in rejected], tpl)
+        flash(f"{result.confirmed} confirmed, {result.rejected} sent back to the single-field "
+              "queue.", "ok")
+        for field_id, why in result.refused:
+            f = q.get_field(ws(), field_id)
+            flash(f"{f.source_file} p. {f.page}: not confirmed, {why}", "conflict")
+        return redirect(url_for("group", name=name))
+
+    def _versions(key: str) -> list[tuple[int, int]]:
+        out = []
+        for raw in request.form.getlist(key):
+            field_id, _, version = raw.partition(":")
+            try:
+                out.append((int(field_id), int(version)))
+            except ValueError:
+                abort(400, f"Bad {key} value.")
+        return out
+
+    @app.get("/form")
+    def form_next() -> Response | tuple[str, int]:
+        page_id = forms.next_form(ws(), reviewer())
+        if page_id is None:
+            return show(None)
+        return redirect(url_for("form_page", page_id=page_id))
+
+    def show_form(page_id: int, refused: list[forms.Refused] | None = None,
+                  status: int = 200) -> tuple[str, int]:
+        pending = forms.claim_form(ws(), page_id, reviewer())
+        fields = q.page_fields(ws(), page_id)
+        if not fields:
+            abort(404, "No form fields on this page.")
+        refused_by = {r.field_id: r for r in refused or []}
+        if refused:  # the refused ones again, even if no longer pending
+            ids = {f.id for f in pending} | set(refused_by)
+            pending = [f for f in fields if f.id in ids]
+        path = images.workspace_image(root, fields[0].page_image)
+        width, height = images.image_size(path) if path else (0, 0)
+        areas = {f.id: images.field_areas(tpl, tpl.field(f.field), width) if width else []
+                 for f in fields}
+        page_url = (url_for("image", rel=(fields[0].page_image or "").removeprefix("images/"))
+                    if path else "")
+        doubted = {f.id: doubts.doubts(f.value, doubts.alternatives(
+            f.raw, q.readings(ws(), f.id), f.repairs), tpl.field(f.field).kind.value)
+            for f in pending if not tpl.field(f.field).is_box}
+        return render_template(
+            "form.html", first=fields[0], fields=fields, pending=pending, areas=areas,
+            width=width, height=height, page_url=page_url, refused=refused_by,
+            doubts=doubted, specs={f.id: tpl.field(f.field) for f in fields},
+            choices={f.id: labels.choice_keys(q.allowed_box_values(tpl.field(f.field)))
+                     for f in pending if tpl.field(f.field).is_box}), status
+
+    @app.get("/form/<int:page_id>")
+    def form_page(page_id: int) -> tuple[str, int]:
+        return show_form(page_id)
+
+    @app.post("/form/<int:page_id>")
+    def form_post(page_id: int) -> Response | tuple[str, int]:
+        overrides = set(request.form.getlist("override"))
+        entries = [forms.Entry(i, v, request.form.get(f"value-{i}", ""), str(i) in overrides)
+                   for i, v in _versions("item")]
+        refused = forms.save_form(ws(), reviewer(), entries, tpl)
+        if refused:
+            return show_form(page_id, refused, status=422)
+        flash(f"{len(entries)} field{'' if len(entries) == 1 else 's'} of this form saved.",
+              "ok")
+        return redirect(url_for("form_next"))
 
     # --- page view, marks, progress --------------------------------------------------------
 
@@ -206,8 +389,8 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
     @app.get("/marks")
     def marks() -> str:
         state = request.args.get("state", "all")
-        states = {"ambiguous": ("ambiguous",), "marked": ("marked",)}.get(
-            state, ("ambiguous", "marked"))
+        states = {"ambiguous": ("ambiguous",), "marked": ("marked",),
+                  "empty": ("empty",)}.get(state, ("ambiguous", "marked", "empty"))
         return render_template("marks.html", marks=q.marks_sweep(ws(), states), state=state,
                                focus=request.args.get("focus", type=int))
 
@@ -224,7 +407,8 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
 
     @app.get("/progress")
     def progress_page() -> str:
-        return render_template("progress.html")
+        return render_template("progress.html", figures=figures.figures(ws()),
+                               duration=figures.duration)
 
     # --- images --------------------------------------------------------------------------
 

@@ -103,9 +103,17 @@ def set_cmd(workspace: Path, source_file: str, page: int, field: str, value: str
             reviewer: str, override: bool) -> None:
     """Set FIELD of SOURCE_FILE page PAGE to VALUE, recorded like a reviewer's decision."""
     with Workspace(workspace, create=False) as ws:
-        d = q.set_value(ws, source_file, page, field, value, reviewer, override=override)
-    click.echo(f"{source_file} p.{page} {field}: {_printable(d.old_value)!r} -> "
+        try:
+            d = q.set_value(ws, source_file, page, field, value, reviewer, override=override)
+        except q.RuleBroken as exc:
+            raise q.RuleBroken(f"{field}: {exc.problem} (--override keeps it)",
+                               exc.problem) from None
+    click.echo(f"{source_file} p.{page} {field}: {_printable(d.old_value, 30)!r} -> "
                f"{_printable(d.new_value)!r} ({d.new_status}, by {reviewer})")
+    for name in d.rechecked.to_review:
+        click.echo(f"  {name} now disagrees with the form's rules: sent to review")
+    for name in d.rechecked.released:
+        click.echo(f"  {name} agrees with the form's rules again: no longer to review")
 
 
 @review.command("duplicates")
@@ -123,10 +131,15 @@ def duplicates_cmd(workspace: Path) -> None:
 
 def _decide_duplicate(workspace: Path, source_file: str, page: int, decision: str,
                       reviewer: str) -> None:
+    from pipeline.review import pairs
+
     with Workspace(workspace, create=False) as ws:
         page_id = ws.page_id(source_file, page)
-        n = ws.decide_duplicate(page_id, decision, reviewer) if page_id is not None else 0
-    if not n:
+        ids = [r[0] for r in ws.db.execute("SELECT id FROM duplicates WHERE page_b = ?",
+                                           (page_id,))] if page_id is not None else []
+        for pair_id in ids:
+            pairs.settle(ws, pair_id, decision, reviewer, again=True)
+    if not ids:
         raise q.NotFound(f"{source_file} page {page} is not the later form of a possible "
                          "duplicate (see `formscan review duplicates`)")
     click.echo(f"{source_file} p.{page}: {decision} (by {reviewer})")

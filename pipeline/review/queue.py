@@ -11,15 +11,16 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.errors import ExitCode, FormscanError
 from pipeline.models import Reason, Status
+from pipeline.review import labels, rules
 from pipeline.store import Workspace, now_iso
 from pipeline.template import FieldKind, FormField, Template, default_template
 from pipeline.validate import check_value
 
-CLAIM_SECONDS = 120.0
+CLAIM_SECONDS = 45.0  # renewed every 15 s by the open page (review.js), released on close
 DECIDED = (Status.CONFIRMED.value, Status.CORRECTED.value)
 
 # Worst first when confidences tie: a missing required value blocks the export, a
@@ -70,6 +71,10 @@ class InvalidValue(ReviewError):
     def __init__(self, message: str, problem: str) -> None:
         super().__init__(message)
         self.problem = problem
+
+
+class RuleBroken(InvalidValue):
+    """The value breaks a rule of the whole form (required, lunch without attending)."""
 
 
 class NotFound(ReviewError):
@@ -125,6 +130,8 @@ class Decision:
     old_status: str
     new_status: str
     note: str
+    # what re-running the form's rules did to the other fields (not stored)
+    rechecked: rules.Recheck = rules.NO_CHANGE
 
 
 @dataclass(frozen=True)
@@ -232,14 +239,16 @@ JOIN files fi ON fi.id = p.file_id
 """
 
 
-def marks_sweep(ws: Workspace, states: tuple[str, ...] = ("ambiguous", "marked"),
+def marks_sweep(ws: Workspace, states: tuple[str, ...] = ("ambiguous", "marked", "empty"),
                 limit: int = 400) -> list[MarkView]:
-    """Boxes read as marked or ambiguous, doubtful ones first, for a by-eye sweep."""
+    """Every box for a by-eye sweep: unclear ones first, then ticked ones least sure first,
+    then those read as empty, the most ink first (where a faint tick was missed)."""
     marks = ",".join("?" * len(states))
     rows = ws.db.execute(
         _MARK_SQL + f"WHERE p.kind = 'form' AND m.state IN ({marks}) "
-        "ORDER BY m.state = 'marked', m.confidence, m.fill, fi.source_file, p.page, m.id "
-        "LIMIT ?",
+        "ORDER BY CASE m.state WHEN 'ambiguous' THEN 0 WHEN 'marked' THEN 1 ELSE 2 END, "
+        "CASE WHEN m.state = 'empty' THEN -m.fill ELSE m.confidence END, m.fill, "
+        "fi.source_file, p.page, m.id LIMIT ?",
         (*states, limit),
     ).fetchall()
     return [MarkView(**dict(r)) for r in rows]
@@ -307,6 +316,69 @@ def _release_all(db: sqlite3.Connection, reviewer: str, keep: int = 0) -> None:
     )
 
 
+def renew_claims(ws: Workspace, field_ids: list[int], reviewer: str,
+                 now: float | None = None) -> int:
+    """The page is still open: keep the reviewer's claims on these fields alive."""
+    now = time.time() if now is None else now
+    with ws.transaction() as db:
+        n = 0
+        for field_id in field_ids:
+            n += db.execute(
+                "UPDATE fields SET claimed_until = ? WHERE id = ? AND claimed_by = ?",
+                (now + CLAIM_SECONDS, field_id, reviewer)).rowcount
+    return n
+
+
+def release(ws: Workspace, field_ids: list[int], reviewer: str) -> None:
+    """The page was closed or left: free the reviewer's claims at once, not in 45 s."""
+    with ws.transaction() as db:
+        for field_id in field_ids:
+            db.execute("UPDATE fields SET claimed_by = NULL, claimed_until = NULL "
+                       "WHERE id = ? AND claimed_by = ?", (field_id, reviewer))
+
+
+@dataclass(frozen=True)
+class Held:
+    """A pending field open on someone else's screen, and until when."""
+
+    field: FieldView
+    by: str
+    seconds_left: int
+
+
+def held_by_others(ws: Workspace, reviewer: str, now: float | None = None) -> list[Held]:
+    """Pending fields other reviewers hold: the queue is not empty while these remain."""
+    now = time.time() if now is None else now
+    rows = ws.db.execute(
+        _FIELD_SQL + "WHERE p.kind = 'form' AND f.status = 'review' AND f.claimed_by IS NOT "
+        "NULL AND f.claimed_by != ? AND f.claimed_until >= ? ORDER BY f.claimed_until",
+        (reviewer, now)).fetchall()
+    return [Held(FieldView.from_row(r), r["claimed_by"], max(0, round(r["claimed_until"] - now)))
+            for r in rows]
+
+
+def reopen(ws: Workspace, field_id: int, reviewer: str, expected_version: int) -> FieldView:
+    """Send a decided (or machine-accepted) field back to the queue, its value kept."""
+    with ws.transaction() as db:
+        field = get_field(ws, field_id)
+        if field.version != expected_version:
+            raise Conflict(_conflict_message(db, field, what="it was not reopened"))
+        if field.status == Status.REVIEW:
+            raise ReviewError(f"{field.field} is already waiting for review")
+        db.execute("UPDATE fields SET status = 'review', version = version + 1 WHERE id = ?",
+                   (field_id,))
+        _append(db, field_id, reviewer, "reopen", field.value, field.value, field.status,
+                Status.REVIEW.value, "")
+        _claim(db, field_id, reviewer, time.time())
+    return get_field(ws, field_id)
+
+
+def readings(ws: Workspace, field_id: int) -> list[str]:
+    """The readers' values of a text field, as stored with it."""
+    return [r[0] for r in ws.db.execute(
+        "SELECT value FROM readings WHERE field_id = ? ORDER BY source", (field_id,))]
+
+
 def skip(ws: Workspace, field_id: int, reviewer: str) -> None:
     """Release the field and note the skip, so the queue serves it after all the others."""
     with ws.transaction() as db:
@@ -372,6 +444,12 @@ def decide(ws: Workspace, field_id: int, reviewer: str, new_value: str,
         if field.version != expected_version:
             raise Conflict(_conflict_message(db, field))
         value, note = normalise(template.field(field.field), new_value, override)
+        broken = rules.problem(db, field.page_id, field.field, value, template,
+                               {f.id: labels.field_label(f) for f in template.fields})
+        if broken and not override:
+            raise RuleBroken(f"{field.field}: {broken} (with override)", broken)
+        if broken and not note:
+            note = f"override: {broken}"
         status = Status.CONFIRMED if value == field.machine_value else Status.CORRECTED
         db.execute(
             "UPDATE fields SET value = ?, status = ?, version = version + 1, "
@@ -379,11 +457,13 @@ def decide(ws: Workspace, field_id: int, reviewer: str, new_value: str,
             (value, status.value, field_id, expected_version),
         )
         action = "confirm" if status == Status.CONFIRMED else "correct"
-        return _append(db, field_id, reviewer, action, field.value, value,
-                       field.status, status.value, note)
+        d = _append(db, field_id, reviewer, action, field.value, value,
+                    field.status, status.value, note)
+        return replace(d, rechecked=rules.recheck(db, field.page_id, template))
 
 
-def undo(ws: Workspace, reviewer: str) -> FieldView | None:
+def undo(ws: Workspace, reviewer: str,
+         template: Template | None = None) -> FieldView | None:
     """Revert the reviewer's latest decision not yet undone; returns the field, claimed again.
 
     Refused with Conflict if someone changed the field since: undoing would then
@@ -409,6 +489,7 @@ def undo(ws: Workspace, reviewer: str) -> FieldView | None:
         )
         _append(db, field.id, reviewer, "undo", last.new_value, last.old_value,
                 last.new_status, last.old_status, f"undoes #{last.id}")
+        rules.recheck(db, field.page_id, template or default_template())
         _claim(db, field.id, reviewer, time.time())
     return get_field(ws, last.field_id)
 

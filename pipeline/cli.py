@@ -197,7 +197,12 @@ def export_summary(workspace: Path) -> None:
 @click.option("--fonts", "font_set", type=click.Choice(["default", "held-out"]),
               default="default", show_default=True,
               help="held-out: fonts no fitting, tuning or default benchmark set writes with.")
-def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str) -> None:
+@click.option("--behaviours", "behaviour_set", type=click.Choice(["default", "held-out"]),
+              default="default", show_default=True,
+              help="held-out: mark styles, non-form pages and capture profiles no fitting, "
+                   "tuning, test or default benchmark set uses.")
+def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str,
+          behaviour_set: str) -> None:
     """Generate filled, scanned-looking forms with ground truth (for tests and benchmarks)."""
     from tqdm import tqdm
 
@@ -205,7 +210,7 @@ def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str) -> N
 
     with tqdm(total=n, unit="form", file=sys.stderr, dynamic_ncols=True) as bar:
         files = generate(n, seed, out, digits=digits, progress=lambda k: bar.update(k),
-                         font_set=font_set)
+                         font_set=font_set, behaviour_set=behaviour_set)
     click.echo(f"wrote {len(files)} files for {n} forms into {out}")
 
 

@@ -379,7 +379,7 @@ def _read_boxes(
     reasons = list(g.reasons)
     if conf < ACCEPT[f.kind] and not reasons:
         reasons.append(Reason.LOW_CONFIDENCE)
-    raw = ";".join(f"{m.option}={m.state.value}:{m.fill:.3f}" for m in g.marks)
+    raw = marks.describe(g.marks)
     return FieldResult(
         field=f.id,
         value=g.value,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
-from pipeline.synth import containers, fonts, other
+from pipeline.synth import behaviours, containers, fonts, other
 from pipeline.synth.digits import DigitBank
 from pipeline.synth.fill import STYLES, fill_form
 from pipeline.synth.people import Person, ascii_slug, make_person
@@ -190,18 +190,20 @@ def _write_eml(doc: _Doc, people: list[Person], maker: _Maker, path: Path,
 
 def generate(n: int, seed: int, out: Path, digits: Path | None = None,
              progress: Callable[[int], None] | None = None,
-             font_set: str = "default") -> list[Path]:
+             font_set: str = "default", behaviour_set: str = "default") -> list[Path]:
     """Write `n` filled forms (plus backs and other pages) packed in files under `out`.
 
     Returns the files written; each `NAME.ext` gets a `NAME.truth.json` beside it.
     `digits` is a folder with the MNIST t10k IDX files (images 0-4999 are used)
     for handwritten phone numbers and postcodes; without it fonts write them.
     `progress(k)` is called after each file with the number of forms it held.
-    `font_set`: "held-out" writes with fonts no default set uses (see fonts).
+    `font_set`: "held-out" writes with fonts no default set uses (see fonts);
+    `behaviour_set`: "held-out" draws mark styles, pages that are not a filled
+    form and capture profiles no default set uses (see behaviours).
     """
     if n < 0:
         raise ValueError("n must be >= 0")
-    with fonts.font_set(font_set):
+    with fonts.font_set(font_set), behaviours.behaviour_set(behaviour_set):
         return _generate(n, seed, Path(out), digits, progress)
 
 

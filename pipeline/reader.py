@@ -396,8 +396,12 @@ def _apply_form_rules(template: Template, fields: list[FieldResult]) -> list[Fie
     """Rules across fields (required, lunch without attendance) and registration doubts."""
     values = {f.field: f.value for f in fields}
     extra = validate.form_rules(template, values)
+    implied = validate.form_inferences(template, values)
     out = []
     for f in fields:
+        if f.field in implied:
+            value, why = implied[f.field]
+            f = replace(f, value=value, repairs=(*f.repairs, why))
         reasons = list(f.reasons)
         for r in extra.get(f.field, []):
             if r not in reasons:

@@ -162,16 +162,7 @@ def _measure(page: np.ndarray, ref: np.ndarray, g: _Geom) -> _Ink:
     dx, dy = off or (0, 0)
     zx0, zy0, zx1, zy1 = g.zone
     crop = _crop(page, (zx0 + dx, zy0 + dy, zx1 + dx, zy1 + dy))
-    own = _crop(ref, g.zone) < 160
-    own = cv2.dilate(own.astype(np.uint8), np.ones((2 * OWN_TOL_PX + 1,) * 2, np.uint8)) > 0
-    blur = cv2.medianBlur(crop, 3)
-    k = _px(BACKGROUND_MM) | 1
-    paper = cv2.morphologyEx(blur, cv2.MORPH_CLOSE, cv2.getStructuringElement(
-        cv2.MORPH_RECT, (k, k)))
-    depth = paper.astype(np.int16) - blur.astype(np.int16)
-    p = paper.astype(np.float32)
-    dark = (depth > np.maximum(DARK_MIN, DARK_SHARE * p)) & ~own
-    faint = (depth > np.maximum(FAINT_MIN, FAINT_SHARE * p)) & ~own
+    dark, faint, own = _new_ink(crop, _crop(ref, g.zone))
 
     inset = _px(INSET_MM)
     bx0, by0, bx1, by1 = (g.box[0] - zx0 + inset, g.box[1] - zy0 + inset,
@@ -213,6 +204,33 @@ def _measure(page: np.ndarray, ref: np.ndarray, g: _Geom) -> _Ink:
             continue
         stray += area / PX_MM ** 2
     return _Ink(fill, faint_fill, stray, word, off is not None)
+
+
+def _new_ink(crop: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dark, faint, own): ink beyond the blank form's own at the two levels, and the
+    form's own ink (dilated by the residual registration error)."""
+    own = ref < 160
+    own = cv2.dilate(own.astype(np.uint8), np.ones((2 * OWN_TOL_PX + 1,) * 2, np.uint8)) > 0
+    blur = cv2.medianBlur(np.ascontiguousarray(crop), 3)
+    k = _px(BACKGROUND_MM) | 1
+    paper = cv2.morphologyEx(blur, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (k, k)))
+    depth = paper.astype(np.int16) - blur.astype(np.int16)
+    p = paper.astype(np.float32)
+    dark = (depth > np.maximum(DARK_MIN, DARK_SHARE * p)) & ~own
+    faint = (depth > np.maximum(FAINT_MIN, FAINT_SHARE * p)) & ~own
+    return dark, faint, own
+
+
+def ink_beyond_form(page: np.ndarray, template: Template,
+                    rect: tuple[int, int, int, int]) -> float:
+    """mm² of ink in `rect` (px at DPI on a registered page) that is not the blank
+    form's own, leaving out dust: whether anything was written there."""
+    _, faint, _ = _new_ink(_crop(page, rect), _crop(blank_form(template, DPI), rect))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(faint.astype(np.uint8), connectivity=8)
+    keep = (np.maximum(stats[1:, 2], stats[1:, 3]) >= MIN_EXTENT_MM * PX_MM) & (
+        stats[1:, 4] >= MIN_AREA_MM2 * PX_MM ** 2)
+    return float(stats[1:, 4][keep].sum()) / PX_MM ** 2
 
 
 def _word_mark(piece: np.ndarray, x: int, y: int, word: tuple[int, int, int, int]) -> str:

@@ -1,4 +1,5 @@
-"""Page triage before registration: is there anything on this page at all?"""
+"""Page triage: is there anything on this page at all (before registration); is it
+the form's body and is anything written on it (after)?"""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import cv2
 import numpy as np
 
 from pipeline.imaging import shrink
+from pipeline.models import MarkState, PageKind, Triage
+from pipeline.render import blank_form, label_width_mm
+from pipeline.template import MM_PER_INCH, Rect, Template
 
 BLANK_INK_SHARE = 0.002  # share of dark pixels below which a page is a blank back side
 WORK_LONG_SIDE = 1000
@@ -30,3 +34,101 @@ def ink_share(img: np.ndarray) -> float:
 def is_blank(img: np.ndarray) -> tuple[bool, float]:
     share = ink_share(img)
     return share < BLANK_INK_SHARE, share
+
+
+# --- after registration: is it the form's body, and is anything written on it? -------
+
+BODY_DPI = 300  # the registered page's resolution (reader.warp's default)
+BODY_SEARCH_MM = 1.0  # each printed element is looked for this far around its place
+BODY_MATCH = 0.45  # normalised correlation above which an element is found
+# A form shows most of its labels, leaders and boxes even under writing, a stamp or
+# a poor fax (generated forms: 85-100 %); a page that only shares the header (the
+# invitation's first page) shows almost none.
+BODY_MIN_SHARE = 0.5
+# Ink beyond the form's own in the writing areas, in mm², above which a form is
+# written on: a short typed name is over 10 mm²; dust and toner are pieces too small
+# to count (see marks.MIN_EXTENT_MM).
+WRITTEN_MIN_MM2 = 3.0
+
+
+def _elements(template: Template) -> list[tuple[str, Rect]]:
+    """The printed parts of the form's body: each label, leader, box and option word."""
+    out = []
+    for f in template.fields:
+        if f.label:
+            w = label_width_mm(template, f.label.text)
+            out.append((f"label {f.label.text!r}", Rect(x_mm=f.label.x_mm - 0.5,
+                        y_mm=f.label.y_mm - 3.5, w_mm=w + 1.0, h_mm=4.6)))
+        for ln in f.lines:
+            ld = ln.leader
+            x0 = ld.x_mm + (ld.to_mm - ld.x_mm) * 0.75  # the end: least often written over
+            out.append((f"leader of {f.id}", Rect(x_mm=x0, y_mm=ld.y_mm - 1.0,
+                                                   w_mm=ld.to_mm - x0, h_mm=1.6)))
+        for o in f.options:
+            b = o.box
+            out.append((f"box {o.label.text!r}", Rect(x_mm=b.x_mm - 0.6, y_mm=b.y_mm - 0.6,
+                                                     w_mm=b.size_mm + 1.2, h_mm=b.size_mm + 1.2)))
+            w = label_width_mm(template, o.label.text)
+            out.append((f"word {o.label.text!r}", Rect(x_mm=o.label.x_mm - 0.5,
+                        y_mm=o.label.y_mm - 3.5, w_mm=w + 1.0, h_mm=4.6)))
+    return out
+
+
+def _found(page: np.ndarray, ref: np.ndarray, r: Rect) -> bool:
+    x0, y0, x1, y1 = r.px(BODY_DPI)
+    s = round(BODY_SEARCH_MM * BODY_DPI / MM_PER_INCH)
+    tpl = ref[y0:y1, x0:x1]
+    win = page[max(0, y0 - s):y1 + s, max(0, x0 - s):x1 + s]
+    if tpl.std() < 1 or win.shape[0] < tpl.shape[0] or win.shape[1] < tpl.shape[1]:
+        return False
+    if win.std() < 1:
+        return False
+    res = cv2.matchTemplate(win.astype(np.float32), tpl.astype(np.float32), cv2.TM_CCOEFF_NORMED)
+    return float(res.max()) >= BODY_MATCH
+
+
+def body_found(registered: np.ndarray, template: Template) -> tuple[int, int, list[str]]:
+    """(found, looked for, names of the missing) of the form body's printed elements."""
+    ref = blank_form(template, BODY_DPI)
+    missing = [name for name, r in _elements(template) if not _found(registered, ref, r)]
+    n = len(_elements(template))
+    return n - len(missing), n, missing
+
+
+def written_mm2(registered: np.ndarray, template: Template) -> float:
+    """Ink beyond the blank form's own in every writing area, in mm² (dust left out)."""
+    from pipeline.marks import ink_beyond_form
+
+    total = 0.0
+    for f in template.fields:
+        for ln in f.lines:
+            total += ink_beyond_form(registered, template, ln.area.px(BODY_DPI))
+    return total
+
+
+def form_triage(registered: np.ndarray, template: Template) -> Triage | None:
+    """A registered page that is not a filled form, and why; None for a filled form.
+
+    By the form's body, not its header: the invitation's first page carries the
+    same header and registers on it. A blank copy of the form has every part of
+    the body and nothing written in it (no writing, no box marked): no attendee.
+    """
+    from pipeline.marks import read_group
+
+    found, n, _ = body_found(registered, template)
+    if found < BODY_MIN_SHARE * n:
+        return Triage(PageKind.OTHER, (
+            f"not the inscription form: the form's header is there but not its fields "
+            f"({found} of {n} labels, dotted lines and boxes found where the form has them; "
+            "the invitation's first page, or a letter quoting the form)"))
+    ink = written_mm2(registered, template)
+    if ink >= WRITTEN_MIN_MM2:
+        return None
+    for f in template.box_fields():
+        g = read_group(registered, template, f)
+        if any(m.state != MarkState.EMPTY for m in g.marks):
+            return None
+    return Triage(PageKind.BLANK, (
+        f"a blank copy of the form: its fields are there ({found} of {n} labels, dotted "
+        f"lines and boxes) but nothing is written in them ({ink:.1f} mm² of ink) and no box "
+        "is ticked; no attendee row"))

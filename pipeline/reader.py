@@ -479,6 +479,10 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
                           "but its print does not match the form)",
                           timings={"geometry": time.perf_counter() - t0})
     registered = warp(page.image, reg, template, rows_mm=_field_rows(template))
+    not_filled = preprocess.form_triage(registered, template)
+    if not_filled is not None:  # the invitation, a letter quoting the form, a blank copy
+        return PageResult(page.ref, page.sha256, not_filled.kind, not_filled.detail,
+                          timings={"geometry": time.perf_counter() - t0})
     t1 = time.perf_counter()
     timings["geometry"] = t1 - t0
 

@@ -51,10 +51,11 @@ DARK_MIN, DARK_SHARE = 35.0, 0.18
 FAINT_MIN, FAINT_SHARE = 22.0, 0.09
 OWN_TOL_PX = 3  # printed ink is dilated this much before it is taken away (residual error)
 BRIDGE_PX = 5  # strokes cut by the printed border are joined again across it
-# A piece of ink smaller than this in both directions is dust, toner or line noise
-# (a fax's flipped pixels are 0.13 mm; a pen's shortest mark is a 1 mm dot)
+# A piece of ink smaller than this in both directions, or of less ink, is dust, toner
+# or line noise (a fax's flipped pixels are 0.13 mm, a copier's specks under 0.2 mm²;
+# a pen's shortest mark is a 1 mm dot)
 MIN_EXTENT_MM = 0.7
-MIN_AREA_MM2 = 0.12
+MIN_AREA_MM2 = 0.2
 # Unexplained ink this large is a mark made beside the box (the smallest generated
 # one, a 3 mm tick in a 0.2 mm pencil, is 1.2 mm²): it suggests that box. Less is a
 # doubt for a reviewer, not a choice.

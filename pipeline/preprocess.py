@@ -126,8 +126,8 @@ def form_triage(registered: np.ndarray, template: Template) -> Triage | None:
         return None
     for f in template.box_fields():
         g = read_group(registered, template, f)
-        if any(m.state != MarkState.EMPTY for m in g.marks):
-            return None
+        if any(m.state != MarkState.EMPTY and m.how != "speck" for m in g.marks):
+            return None  # (a speck by a box is a doubt for a reviewer on a form, not writing)
     return Triage(PageKind.BLANK, (
         f"a blank copy of the form: its fields are there ({found} of {n} labels, dotted "
         f"lines and boxes) but nothing is written in them ({ink:.1f} mm² of ink) and no box "

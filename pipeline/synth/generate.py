@@ -28,6 +28,10 @@ CONTAINERS = ("pdf", "tiff", "eml", "png", "jpeg")
 ALL_CONTAINERS_FROM = 6
 _WEIGHTS = {"pdf": 0.3, "jpeg": 0.25, "png": 0.15, "tiff": 0.15, "eml": 0.15}
 _PARIS = timezone(timedelta(hours=1))
+# Pages that share the form's print, per sheet-fed batch (letter: per letter, form: per form)
+INVITATION_SHARE = 0.12  # the invitation's first page before the form
+QUOTING_LETTER_SHARE = 0.4  # a letter that quotes the form instead of a cover letter
+BLANK_COPY_SHARE = 0.08  # a blank copy of the form
 
 
 @dataclass
@@ -94,16 +98,38 @@ class _Maker:
         return _Page(s, {"kind": "other", "what": "cheque",
                          "artefacts": list(s.artefacts), "dpi": s.dpi or None})
 
+    def invitation(self, scanner: Scanner) -> _Page:
+        s = scan(other.invitation_page(self.template, self.rng), scanner, self.rng)
+        return _Page(s, {"kind": "other", "what": "invitation",
+                         "artefacts": list(s.artefacts), "dpi": s.dpi or None})
+
+    def quoting_letter(self, person: Person, scanner: Scanner) -> _Page:
+        s = scan(other.quoting_letter(self.template, person, self.rng), scanner, self.rng)
+        return _Page(s, {"kind": "other", "what": "letter quoting the form",
+                         "artefacts": list(s.artefacts), "dpi": s.dpi or None})
+
+    def blank_copy(self, scanner: Scanner) -> _Page:
+        s = scan(other.blank_copy(self.template, self.rng), scanner, self.rng)
+        return _Page(s, {"kind": "blank", "what": "blank copy of the form",
+                         "artefacts": list(s.artefacts), "dpi": s.dpi or None})
+
     def batch(self, people: list[Person], scanner: Scanner, duplex: bool, letter: bool,
               cheques: bool) -> list[_Page]:
         """Pages as a sheet feeder delivers them: each sheet's front, then its back."""
         pages: list[_Page] = []
         duplex = duplex and scanner.kind != "fax"  # nobody faxes the blank backs
         if letter:
-            pages.append(self.letter(people[0], scanner))
+            if self.rng.random() < QUOTING_LETTER_SHARE:
+                pages.append(self.quoting_letter(people[0], scanner))
+            else:
+                pages.append(self.letter(people[0], scanner))
             if duplex:
                 pages.append(self.blank(None, scanner))
+        if self.rng.random() < BLANK_COPY_SHARE:  # a spare form sent back unfilled
+            pages.append(self.blank_copy(scanner))
         for p in people:
+            if self.rng.random() < INVITATION_SHARE:  # the whole invitation printed and sent
+                pages.append(self.invitation(scanner))
             page, front = self.form(p, scanner)
             pages.append(page)
             if duplex:

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from pipeline.render import label_width_mm, rasterize_pdf, render_pdf
 from pipeline.synth import behaviours, fonts, handwriting
 from pipeline.synth.people import Person
+from pipeline.synth.scan import stamp
 from pipeline.synth.sheet import blank_page
 from pipeline.template import PrintBlock, Template
 
@@ -263,18 +264,3 @@ def blank_copy(template: Template, rng: np.random.Generator) -> np.ndarray:
         stamp(page, rng, (round(w * 0.62), round(h * 0.03)))
     page = np.clip(page, 0, 255).astype(np.uint8)
     return np.repeat(page[:, :, None], 3, axis=2)
-
-
-def stamp(page: np.ndarray, rng: np.random.Generator, at: tuple[int, int]) -> None:
-    """A post room's date stamp, inked in grey over `page` (grey, any dtype), with its
-    top-left corner at `at`."""
-    x, y = at
-    w, h = 560, 230
-    mask = np.zeros(page.shape[:2], np.uint8)
-    cv2.rectangle(mask, (x, y), (x + w, y + h), 255, 6)
-    day = int(rng.integers(2, 12))
-    cv2.putText(mask, "ARDTA - RECU LE", (x + 30, y + 80), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 255, 4)
-    cv2.putText(mask, f"{day:02d} FEV. 2015", (x + 60, y + 180), cv2.FONT_HERSHEY_SIMPLEX, 1.9,
-                255, 5)
-    tone = float(rng.uniform(90, 150))
-    page[mask > 0] = np.minimum(page[mask > 0], tone)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -233,8 +234,13 @@ def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str,
 @click.option("--fonts", "font_set", type=click.Choice(["default", "held-out"]),
               default="default", show_default=True,
               help="held-out: a set written with fonts the reader was never fitted or tuned on.")
+@click.option("--behaviours", "behaviour_set", type=click.Choice(["default", "held-out"]),
+              default="default", show_default=True,
+              help="held-out: also a column on a set of held-out mark styles, page kinds, "
+                   "capture profiles and fonts, beside the default one.")
 def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: int | None,
-          baseline_pages: int, scale_pages: int, large: int, out: Path, font_set: str) -> None:
+          baseline_pages: int, scale_pages: int, large: int, out: Path, font_set: str,
+          behaviour_set: str) -> None:
     """Accuracy, review quality, speed and memory on a freshly generated set."""
     from pipeline import bench as b
 
@@ -246,6 +252,15 @@ def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: i
                    baseline_pages, log=lambda m: click.echo(m, err=True),
                    scale_pages=scale_pages, large=large, font_set=font_set)
     click.echo(b.report(result))
+    if behaviour_set == "held-out":
+        held = b.behaviours_column(n, b.BENCH_SEED if seed is None else seed, out / "out",
+                                   digits, workers, log=lambda m: click.echo(m, err=True))
+        table = b.columns_report(b.column_of(result), held)
+        (out / "results-behaviours.json").write_text(json.dumps(
+            {"default": b.column_of(result), "held-out": held}, indent=1))
+        with (out / "results.md").open("a", encoding="utf-8") as f:
+            f.write(table)
+        click.echo(table)
     click.echo(f"written to {out}/results.md, {out}/results.json, {out}/reliability.png")
 
 

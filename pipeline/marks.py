@@ -271,7 +271,7 @@ def judge(option: str, ink: _Ink) -> MarkReading:
     how = "box"
     fill = ink.fill
     if state == MarkState.MARKED:
-        if ink.stray:
+        if ink.stray >= STRAY_MARK_MM2:  # another mark beside this one: which is meant?
             conf = min(conf, DOUBT_CONF)
     elif ink.word and ink.fill <= EMPTY_MAX:
         state, conf, how = MarkState.MARKED, WORD_CONF, ink.word

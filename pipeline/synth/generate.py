@@ -85,7 +85,7 @@ class _Maker:
         return _Page(s, truth), filled.image
 
     def blank(self, front: np.ndarray | None, scanner: Scanner) -> _Page:
-        s = scan(other.blank_back(front, self.rng), scanner, self.rng)
+        s = scan(other.blank_back(front, self.rng), scanner, self.rng, post_room=False)
         return _Page(s, {"kind": "blank", "artefacts": list(s.artefacts), "dpi": s.dpi or None})
 
     def letter(self, person: Person, scanner: Scanner) -> _Page:

@@ -65,13 +65,16 @@ def make_scanner(rng: np.random.Generator, kind: str | None = None) -> Scanner:
                    bool(rng.random() < 0.45))
 
 
-def scan(page: np.ndarray, scanner: Scanner, rng: np.random.Generator) -> Scan:
-    """Scan one RGB 300-dpi `page` with `scanner`."""
+def scan(page: np.ndarray, scanner: Scanner, rng: np.random.Generator,
+         post_room: bool = True) -> Scan:
+    """Scan one RGB 300-dpi `page` with `scanner`; with `post_room`, what may happen to
+    a sheet's front before it (a date stamp, a printer low on toner)."""
     if scanner.kind == "photo":
         return _photo(page, rng)
     arts: list[str] = []
     img = page if scanner.colour else cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
-    img = _post_room(img, rng, arts)
+    if post_room:
+        img = _post_room(img, rng, arts)
     if scanner.kind == "fax" and scanner.header:
         img = _fax_header(img, scanner.header, rng)
         arts.append("fax_header")

@@ -31,8 +31,11 @@ PX_MM = DPI / MM_PER_INCH
 EMPTY_MAX = 0.03  # inside fill at or below: no mark inside the box
 MARKED_MIN = 0.10  # at or above: clearly marked (measured: empty <= 0.02, marks >= 0.12)
 # A box blacked or scribbled out this far, beside another marked one, is a
-# correction (generated scribble-outs fill 0.6-0.95; a tick or cross 0.1-0.45)
+# correction (generated scribble-outs fill 0.6-1.0; a tick or cross 0.1-0.6)
 HEAVY_MIN = 0.55
+# ... and the other box's ink at most this share of the scribbled one's: two marks of
+# the same kind (two crosses, 0.4-0.6 each) are a conflict, not a correction
+CORRECTION_RATIO = 0.7
 INSET_MM = 0.7  # the inside is measured this far in from the printed border
 SEARCH_MM = 1.5  # how far the printed square is looked for around its place
 # The neighbourhood: a box's margin, and its option word's. Below the box it is
@@ -311,9 +314,12 @@ def resolve(field: FormField, marks: tuple[MarkReading, ...]) -> GroupReading:
     reasons: list[Reason] = []
     if ambiguous:
         reasons.append(Reason.AMBIGUOUS_MARK)
-    heavy = [m for m in marked if m.how in ("box", "faint") and m.fill >= HEAVY_MIN]
-    others = [m for m in marked + hinted if m not in heavy and m.how != "beside"]
-    if len(heavy) == 1 and len(others) == 1 and len(marked) + len(hinted) == 2:
+    inked = [m for m in marked + hinted if m.how in ("box", "faint")]
+    heaviest = max(inked, key=lambda m: m.fill, default=None)
+    others = [m for m in marked + hinted if m is not heaviest and m.how != "beside"]
+    if (heaviest is not None and heaviest.fill >= HEAVY_MIN and len(others) == 1
+            and len(marked) + len(hinted) == 2
+            and others[0].fill <= CORRECTION_RATIO * heaviest.fill):
         # one box scribbled or blacked out, the other ticked: a correction
         reasons.append(Reason.CONFLICTING_MARKS)
         return GroupReading(others[0].option, min(conf, 0.45), tuple(reasons), marks)

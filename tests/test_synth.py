@@ -103,7 +103,10 @@ def test_truth_values_obey_formats(batch: list[Path]) -> None:
         for pg in _truth(p)["pages"]:
             assert pg["kind"] in ("form", "blank", "other")
             if pg["kind"] == "other":
-                assert pg["what"] in ("cover letter", "cheque")
+                assert pg["what"] in ("cover letter", "cheque", "invitation",
+                                      "letter quoting the form")
+            if pg["kind"] == "blank":
+                assert pg.get("what") in (None, "blank copy of the form")
             if pg["kind"] != "form":
                 continue
             f = pg["fields"]

@@ -79,6 +79,12 @@ class _Maker:
         filled = fill_form(self.template, person, style, self.rng, self.digits)
         s = scan(filled.image, scanner, self.rng)
         t = filled.truth
+        if s.mode == "1":
+            # a 1-bit capture keeps only what is darker than its threshold: a light
+            # pencil mark is gone from the image, and only the sender can say what it was
+            lost = [fid for fid, m in t["marks"].items()
+                    if any(str(v).endswith(":light") for v in m.values())]
+            t = {**t, "needs_human": sorted({*t["needs_human"], *lost})}
         truth = {"kind": "form", "style": t["style"], "ink": t["ink"],
                  "artefacts": list(s.artefacts), "dpi": s.dpi or None,
                  **{k: v for k, v in t.items() if k not in ("style", "ink")}}

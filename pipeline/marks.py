@@ -210,13 +210,15 @@ def _measure(page: np.ndarray, ref: np.ndarray, g: _Geom) -> _Ink:
     return _Ink(fill, faint_fill, stray, word, off is not None)
 
 
-def _new_ink(crop: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _new_ink(crop: np.ndarray, ref: np.ndarray, background_mm: float = BACKGROUND_MM
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dark, faint, own): ink beyond the blank form's own at the two levels, and the
-    form's own ink (dilated by the residual registration error)."""
+    form's own ink (dilated by the residual registration error). The paper's level
+    is the closing over `background_mm`: wider than any ink to be found."""
     own = ref < 160
     own = cv2.dilate(own.astype(np.uint8), np.ones((2 * OWN_TOL_PX + 1,) * 2, np.uint8)) > 0
     blur = cv2.medianBlur(np.ascontiguousarray(crop), 3)
-    k = _px(BACKGROUND_MM) | 1
+    k = _px(background_mm) | 1
     paper = cv2.morphologyEx(blur, cv2.MORPH_CLOSE, cv2.getStructuringElement(
         cv2.MORPH_RECT, (k, k)))
     depth = paper.astype(np.int16) - blur.astype(np.int16)
@@ -226,11 +228,12 @@ def _new_ink(crop: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return dark, faint, own
 
 
-def ink_beyond_form(page: np.ndarray, template: Template,
-                    rect: tuple[int, int, int, int]) -> float:
+def ink_beyond_form(page: np.ndarray, template: Template, rect: tuple[int, int, int, int],
+                    background_mm: float = BACKGROUND_MM) -> float:
     """mm² of ink in `rect` (px at DPI on a registered page) that is not the blank
     form's own, leaving out dust: whether anything was written there."""
-    _, faint, _ = _new_ink(_crop(page, rect), _crop(blank_form(template, DPI), rect))
+    _, faint, _ = _new_ink(_crop(page, rect), _crop(blank_form(template, DPI), rect),
+                           background_mm)
     _, _, stats, _ = cv2.connectedComponentsWithStats(faint.astype(np.uint8), connectivity=8)
     keep = (np.maximum(stats[1:, 2], stats[1:, 3]) >= MIN_EXTENT_MM * PX_MM) & (
         stats[1:, 4] >= MIN_AREA_MM2 * PX_MM ** 2)

@@ -49,6 +49,9 @@ BODY_MIN_SHARE = 0.5
 # written on: a short typed name is over 10 mm²; dust and toner are pieces too small
 # to count (see marks.MIN_EXTENT_MM).
 WRITTEN_MIN_MM2 = 3.0
+# Paper level under writing: wider than a pen's or a font's stroke (about 1 mm); no
+# need for the 8 mm a filled box takes, and four times faster on the long lines
+WRITING_BACKGROUND_MM = 2.5
 
 
 def _elements(template: Template) -> list[tuple[str, Rect]]:
@@ -95,14 +98,19 @@ def body_found(registered: np.ndarray, template: Template) -> tuple[int, int, li
     return n - len(missing), n, missing
 
 
-def written_mm2(registered: np.ndarray, template: Template) -> float:
-    """Ink beyond the blank form's own in every writing area, in mm² (dust left out)."""
+def written_mm2(registered: np.ndarray, template: Template,
+                enough: float = float("inf")) -> float:
+    """Ink beyond the blank form's own in the writing areas, in mm² (dust left out),
+    summed until it reaches `enough`."""
     from pipeline.marks import ink_beyond_form
 
     total = 0.0
     for f in template.fields:
         for ln in f.lines:
-            total += ink_beyond_form(registered, template, ln.area.px(BODY_DPI))
+            total += ink_beyond_form(registered, template, ln.area.px(BODY_DPI),
+                                     background_mm=WRITING_BACKGROUND_MM)
+            if total >= enough:
+                return total
     return total
 
 
@@ -121,7 +129,7 @@ def form_triage(registered: np.ndarray, template: Template) -> Triage | None:
             f"not the inscription form: the form's header is there but not its fields "
             f"({found} of {n} labels, dotted lines and boxes found where the form has them; "
             "the invitation's first page, or a letter quoting the form)"))
-    ink = written_mm2(registered, template)
+    ink = written_mm2(registered, template, enough=WRITTEN_MIN_MM2)
     if ink >= WRITTEN_MIN_MM2:
         return None
     for f in template.box_fields():

@@ -140,3 +140,69 @@ def form_triage(registered: np.ndarray, template: Template) -> Triage | None:
         f"a blank copy of the form: its fields are there ({found} of {n} labels, dotted "
         f"lines and boxes) but nothing is written in them ({ink:.1f} mm² of ink) and no box "
         "is ticked; no attendee row"))
+
+
+# --- doubts a capture leaves on a form's readings ------------------------------------
+
+STAMP_DPI = 100  # stamps are looked for at this resolution: they are big
+# A stamp's frame: one stroke round a region at least this large, mostly hollow (a
+# post room's date stamps are 30-60 x 15-30 mm; a written line is under 11 mm tall,
+# a circled option word under 9 mm)
+STAMP_MIN_W_MM, STAMP_MIN_H_MM = 25.0, 12.0
+STAMP_MAX_FILL = 0.45  # share of its bounding box a frame inks (once bridged: 0.25-0.35)
+STAMP_DUST_PX = 4  # at STAMP_DPI: pieces under 1 mm both ways are not a stamp's strokes
+STAMP_BRIDGE_PX = 7  # at STAMP_DPI: 1.8 mm, more than a label's stroke and its margin
+
+
+def stamps(registered: np.ndarray, template: Template) -> list[Rect]:
+    """Where a stamp lies over the form's fields (its frame's box, in mm)."""
+    ref = blank_form(template, STAMP_DPI)
+    page = cv2.resize(registered, ref.shape[::-1], interpolation=cv2.INTER_AREA)
+    own = cv2.dilate((ref < 200).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    paper = cv2.morphologyEx(page, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    ink = (((paper.astype(np.int16) - page.astype(np.int16)) > 40) & ~own).astype(np.uint8)
+    # dust and a fax's line noise first: bridged, they would net the page together
+    _, lab, st0, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = np.r_[True, np.maximum(st0[1:, 2], st0[1:, 3]) < STAMP_DUST_PX]
+    ink[small[lab]] = 0
+    _, _, st, _ = cv2.connectedComponentsWithStats(
+        # (joined again across the print taken away where the frame crosses it)
+        cv2.dilate(ink, np.ones((STAMP_BRIDGE_PX,) * 2, np.uint8)),
+        connectivity=8)
+    mm = MM_PER_INCH / STAMP_DPI
+    out = []
+    for x, y, w, h, area in st[1:]:
+        if (w * mm >= STAMP_MIN_W_MM and h * mm >= STAMP_MIN_H_MM
+                and area <= STAMP_MAX_FILL * w * h):
+            out.append(Rect(x_mm=x * mm, y_mm=y * mm, w_mm=w * mm, h_mm=h * mm))
+    return out
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return (a.x_mm < b.x_mm + b.w_mm and b.x_mm < a.x_mm + a.w_mm
+            and a.y_mm < b.y_mm + b.h_mm and b.y_mm < a.y_mm + a.h_mm)
+
+
+def capture_doubts(registered: np.ndarray, template: Template,
+                   values: dict[str, str]) -> dict[str, str]:
+    """Fields whose reading the capture makes doubtful: {field: why}.
+
+    A stamp over a field mixes its print with the writing (its date was read
+    as a structure). A text field read as empty with ink in its area lost
+    writing the reader did not see (a printer low on toner: "Élu" read empty).
+    Neither may be accepted without a reviewer.
+    """
+    from pipeline.marks import ink_beyond_form
+
+    out: dict[str, str] = {}
+    over = stamps(registered, template)
+    for f in template.fields:
+        rects = [ln.area for ln in f.lines] + [o.box.rect for o in f.options]
+        if any(_overlap(r, s) for r in rects for s in over):
+            out[f.id] = "a stamp lies over it"
+        elif f.lines and not values.get(f.id, ""):
+            ink = sum(ink_beyond_form(registered, template, ln.area.px(BODY_DPI),
+                                      background_mm=WRITING_BACKGROUND_MM) for ln in f.lines)
+            if ink >= WRITTEN_MIN_MM2:
+                out[f.id] = f"read as empty, but {ink:.0f} mm² of ink lies in it"
+    return out

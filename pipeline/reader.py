@@ -551,6 +551,11 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     timings["ocr"] = ocr_time
     s = time.perf_counter()
     results = _apply_form_rules(template, results_list)
+    doubts = preprocess.capture_doubts(registered, template, {r.field: r.value for r in results})
+    results = [replace(r, status=Status.REVIEW, repairs=(*r.repairs, doubts[r.field]),
+                       reasons=r.reasons if Reason.LOW_CONFIDENCE in r.reasons
+                       else (*r.reasons, Reason.LOW_CONFIDENCE))
+               if r.field in doubts else r for r in results]
     if reg.quality < MIN_REGISTRATION:
         results = [
             FieldResult(**{**r.__dict__, "status": Status.REVIEW,

@@ -58,3 +58,29 @@ def test_a_form_with_only_a_name_or_only_a_box_is_still_a_form(template, engine)
               engine)
     assert r.kind == PageKind.FORM
     assert {f.field: f.value for f in r.fields}["participera"] == "oui"
+
+
+def test_a_stamp_over_the_fields_is_found_and_its_fields_are_doubtful(template) -> None:
+    from pipeline.preprocess import capture_doubts, stamps
+    from pipeline.synth.scan import stamp
+
+    page = filled_page(template)
+    assert stamps(page, template) == []  # typing, leaders and crossed boxes are no stamp
+    stamped = page.copy()
+    k = 300 / 25.4
+    stamp(stamped, np.random.default_rng(2), (round(120 * k), round(90 * k)))
+    found = stamps(stamped, template)
+    assert len(found) == 1 and found[0].w_mm > 40
+    doubts = capture_doubts(stamped, template, {"nom": "Dupont", "prenom": "Hélène",
+                                               "structure": "Mairie de Riom"})
+    assert {"prenom", "structure"} <= set(doubts)
+    assert "nom" not in doubts  # the stamp starts at 120 mm: right of the name line
+
+
+def test_a_field_read_empty_over_ink_is_doubtful(template) -> None:
+    from pipeline.preprocess import capture_doubts
+
+    page = filled_page(template, {"nom": "Roux", "fonction": "Élu"}, marks={})
+    doubts = capture_doubts(page, template, {"nom": "Roux", "fonction": ""})
+    assert "fonction" in doubts and "read as empty" in doubts["fonction"]
+    assert "structure" not in doubts  # nothing in it, nothing read: fine

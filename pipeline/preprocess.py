@@ -26,9 +26,15 @@ def ink_share(img: np.ndarray) -> float:
     small = cv2.medianBlur(small, 3)
     bg = cv2.dilate(small, np.ones((15, 15), np.uint8))  # paper level, ink removed
     dark = (bg.astype(np.int16) - small.astype(np.int16)) > 70
-    # Ignore a thin frame: scanner edges and photo borders are not writing.
+    # Ignore a thin frame: scanner edges and photo borders are not writing; nor is
+    # what reaches in from it (a lid's shadow a 1-bit scan turns into a black band).
     m = max(2, int(0.03 * min(dark.shape)))
-    return float(dark[m:-m, m:-m].mean())
+    _, labels = cv2.connectedComponents(dark.astype(np.uint8), connectivity=8)
+    frame = np.ones(dark.shape, bool)
+    frame[m:-m, m:-m] = False
+    from_edge = np.unique(labels[frame & dark])
+    inner = dark[m:-m, m:-m] & ~np.isin(labels[m:-m, m:-m], from_edge[from_edge > 0])
+    return float(inner.mean())
 
 
 def is_blank(img: np.ndarray) -> tuple[bool, float]:

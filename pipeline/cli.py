@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -203,8 +204,12 @@ def export_summary(workspace: Path) -> None:
 @click.option("--names-part", type=click.Choice(["dev", "bench", "all"]), default="all",
               show_default=True, help="Which half of --real-names to draw from: dev (the "
               "first half, for development) or bench (the second, for the benchmark).")
+@click.option("--behaviours", "behaviour_set", type=click.Choice(["default", "held-out"]),
+              default="default", show_default=True,
+              help="held-out: mark styles, non-form pages and capture profiles no fitting, "
+                   "tuning, test or default benchmark set uses.")
 def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str,
-          real_names: Path | None, names_part: str) -> None:
+          real_names: Path | None, names_part: str, behaviour_set: str) -> None:
     """Generate filled, scanned-looking forms with ground truth (for tests and benchmarks)."""
     from tqdm import tqdm
 
@@ -213,7 +218,8 @@ def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str,
     with tqdm(total=n, unit="form", file=sys.stderr, dynamic_ncols=True) as bar:
         try:
             files = generate(n, seed, out, digits=digits, progress=lambda k: bar.update(k),
-                             font_set=font_set, real_names=real_names, names_part=names_part)
+                             font_set=font_set, real_names=real_names, names_part=names_part,
+                             behaviour_set=behaviour_set)
         except (FileNotFoundError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {len(files)} files for {n} forms into {out}")
@@ -238,8 +244,13 @@ def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str,
 @click.option("--fonts", "font_set", type=click.Choice(["default", "held-out"]),
               default="default", show_default=True,
               help="held-out: a set written with fonts the reader was never fitted or tuned on.")
+@click.option("--behaviours", "behaviour_set", type=click.Choice(["default", "held-out"]),
+              default="default", show_default=True,
+              help="held-out: also a column on a set of held-out mark styles, page kinds, "
+                   "capture profiles and fonts, beside the default one.")
 def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: int | None,
-          baseline_pages: int, scale_pages: int, large: int, out: Path, font_set: str) -> None:
+          baseline_pages: int, scale_pages: int, large: int, out: Path, font_set: str,
+          behaviour_set: str) -> None:
     """Accuracy, review quality, speed and memory on a freshly generated set."""
     from pipeline import bench as b
 
@@ -251,6 +262,15 @@ def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: i
                    baseline_pages, log=lambda m: click.echo(m, err=True),
                    scale_pages=scale_pages, large=large, font_set=font_set)
     click.echo(b.report(result))
+    if behaviour_set == "held-out":
+        held = b.behaviours_column(n, b.BENCH_SEED if seed is None else seed, out / "out",
+                                   digits, workers, log=lambda m: click.echo(m, err=True))
+        table = b.columns_report(b.column_of(result), held)
+        (out / "results-behaviours.json").write_text(json.dumps(
+            {"default": b.column_of(result), "held-out": held}, indent=1))
+        with (out / "results.md").open("a", encoding="utf-8") as f:
+            f.write(table)
+        click.echo(table)
     click.echo(f"written to {out}/results.md, {out}/results.json, {out}/reliability.png")
 
 

@@ -81,6 +81,10 @@ class MarkReading:
     fill: float  # share of dark pixels inside the box beyond the blank form's own
     state: MarkState
     confidence: float
+    # what the reading rests on: "box" (a mark in it), "circled" / "underlined" (its
+    # word), "faint" (a light mark), "beside" (ink near it no mark explains), "" (clean)
+    how: str = ""
+    near: float = 0.0  # mm² of ink around the box that no mark explains
 
 
 @dataclass(frozen=True)

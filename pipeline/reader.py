@@ -401,7 +401,7 @@ def _read_boxes(
     reasons = list(g.reasons)
     if conf < ACCEPT[f.kind] and not reasons:
         reasons.append(Reason.LOW_CONFIDENCE)
-    raw = ";".join(f"{m.option}={m.state.value}:{m.fill:.3f}" for m in g.marks)
+    raw = marks.describe(g.marks)
     return FieldResult(
         field=f.id,
         value=g.value,
@@ -418,8 +418,12 @@ def _apply_form_rules(template: Template, fields: list[FieldResult]) -> list[Fie
     """Rules across fields (required, lunch without attendance) and registration doubts."""
     values = {f.field: f.value for f in fields}
     extra = validate.form_rules(template, values)
+    implied = validate.form_inferences(template, values)
     out = []
     for f in fields:
+        if f.field in implied:
+            value, why = implied[f.field]
+            f = replace(f, value=value, repairs=(*f.repairs, why))
         reasons = list(f.reasons)
         for r in extra.get(f.field, []):
             if r not in reasons:
@@ -498,6 +502,10 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
                           "but its print does not match the form)",
                           timings={"geometry": time.perf_counter() - t0})
     registered = warp(page.image, reg, template, rows_mm=_field_rows(template))
+    not_filled = preprocess.form_triage(registered, template)
+    if not_filled is not None:  # the invitation, a letter quoting the form, a blank copy
+        return PageResult(page.ref, page.sha256, not_filled.kind, not_filled.detail,
+                          timings={"geometry": time.perf_counter() - t0})
     t1 = time.perf_counter()
     timings["geometry"] = t1 - t0
 
@@ -570,6 +578,11 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     timings["ocr"] = ocr_time
     s = time.perf_counter()
     results = _apply_form_rules(template, results_list)
+    doubts = preprocess.capture_doubts(registered, template, {r.field: r.value for r in results})
+    results = [replace(r, status=Status.REVIEW, repairs=(*r.repairs, doubts[r.field]),
+                       reasons=r.reasons if Reason.LOW_CONFIDENCE in r.reasons
+                       else (*r.reasons, Reason.LOW_CONFIDENCE))
+               if r.field in doubts else r for r in results]
     if reg.quality < MIN_REGISTRATION:
         results = [
             FieldResult(**{**r.__dict__, "status": Status.REVIEW,

@@ -429,6 +429,20 @@ def check_value(kind: FieldKind, raw: str) -> Checked:
     raise ValueError(f"{kind} fields are read from boxes, not checked as text")
 
 
+def form_inferences(template: Template, values: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Values one answer implies for another: {field: (value, why)}.
+
+    Déjeunera ticked with Participera left blank: the person obviously comes
+    (one lunches at the seminar), so participera is "oui", not the "non" an
+    unticked box means; the rules below still send both to a reviewer.
+    """
+    ids = set(template.field_ids)
+    if ({PARTICIPATES, LUNCHES} <= ids and values.get(LUNCHES, "") == YES
+            and values.get(PARTICIPATES, "") != YES):
+        return {PARTICIPATES: (YES, f"{YES}: implied by {LUNCHES} ticked")}
+    return {}
+
+
 def form_rules(template: Template, values: Mapping[str, str]) -> dict[str, list[Reason]]:
     """Rules across a whole form: required fields filled, no lunch without attending.
 

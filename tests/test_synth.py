@@ -17,13 +17,14 @@ from faker import Faker
 from PIL import Image
 from pypdf import PdfReader
 
+from pipeline.marks import neighbourhood
 from pipeline.synth import generate
 from pipeline.synth.digits import ALLOWED, GENERATOR_IMAGES, READER_IMAGES, DigitBank
 from pipeline.synth.fill import STYLES, fill_form
 from pipeline.synth.generate import CONTAINERS, plan
 from pipeline.synth.people import make_person
 from pipeline.synth.sheet import blank_page
-from pipeline.template import MM_PER_INCH, default_template
+from pipeline.template import default_template
 from pipeline.validate import check_phone
 
 EXT = {".pdf": "pdf", ".tif": "tiff", ".eml": "eml", ".png": "png", ".jpg": "jpeg"}
@@ -102,7 +103,10 @@ def test_truth_values_obey_formats(batch: list[Path]) -> None:
         for pg in _truth(p)["pages"]:
             assert pg["kind"] in ("form", "blank", "other")
             if pg["kind"] == "other":
-                assert pg["what"] in ("cover letter", "cheque")
+                assert pg["what"] in ("cover letter", "cheque", "invitation",
+                                      "letter quoting the form")
+            if pg["kind"] == "blank":
+                assert pg.get("what") in (None, "blank copy of the form")
             if pg["kind"] != "form":
                 continue
             f = pg["fields"]
@@ -128,7 +132,8 @@ def test_truth_values_obey_formats(batch: list[Path]) -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_writing_stays_inside_areas_on_a_clean_page(seed: int) -> None:
-    """Ink outside the writing areas and the boxes (marks overshoot: 4 mm) must be nil."""
+    """Ink outside the writing areas and the boxes' neighbourhoods (marks overshoot, or
+    go beside the box or round its word: what the reader looks at) must be nil."""
     t = default_template()
     rng = np.random.default_rng(seed)
     faker = Faker("fr_FR")
@@ -139,15 +144,13 @@ def test_writing_stays_inside_areas_on_a_clean_page(seed: int) -> None:
     ink = (blank - grey) > 60
     allowed = np.zeros(ink.shape, bool)
     dpi = 300
-    k = dpi / MM_PER_INCH
     for f in t.fields:
         for line in f.lines:
             x0, y0, x1, y1 = line.area.px(dpi)
             allowed[y0:y1, x0:x1] = True
         for o in f.options:
-            x0, y0, x1, y1 = o.box.rect.px(dpi)
-            m = round(4 * k)
-            allowed[y0 - m: y1 + m, x0 - m: x1 + m] = True
+            x0, y0, x1, y1 = neighbourhood(t, f.id, o.value)
+            allowed[y0:y1, x0:x1] = True
     assert ink.sum() > 2000  # something was written
     assert (ink & ~allowed).sum() < 20
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.render import label_width_mm
 from pipeline.synth import fonts, handwriting, marks
 from pipeline.synth.digits import DigitBank
 from pipeline.synth.handwriting import Hand, Ink
@@ -26,6 +27,7 @@ INKS: dict[str, tuple[Colour, ...]] = {
 }
 PENCIL: Colour = (120, 120, 125)
 TYPED_INK: Colour = (18, 18, 18)
+CORRECTION_SHARE = 0.04  # two-box groups where the other box is scribbled out first
 PHONE_FORMATS = ("spaces", "spaces", "dots", "compact", "dashes", "slashes")
 
 
@@ -256,8 +258,10 @@ def _marks(template: Template, sheet: Sheet, person: Person, style: str, colour:
     """Decide and draw the box marks; return {field: {option: kind|None, '_value': v}}."""
     needs: list[str] = []
     typed_x = style == "typed" and rng.random() < 0.5
-    pencil = not typed_x and rng.random() < 0.07
-    main = str(rng.choice(marks.PEN_MARKS))
+    r = rng.random()
+    pencil, light = marks.pencils()
+    medium = None if typed_x or r >= 0.11 else (pencil if r < 0.06 else light)
+    main = marks.pick_style(rng)
 
     agent = "oui" if person.agent else "non"
     r = rng.random()
@@ -276,22 +280,36 @@ def _marks(template: Template, sheet: Sheet, person: Person, style: str, colour:
     out: dict[str, dict[str, Any]] = {}
     for f in template.box_fields():
         marked = chosen.get(f.id, set())
+        # a correction: the other box scribbled out, this one ticked
+        corrected = (not typed_x and len(marked) == 1 and len(f.options) == 2
+                     and rng.random() < CORRECTION_SHARE)
         entry: dict[str, Any] = {}
         for o in f.options:
+            box = o.box.rect.px(k * MM_PER_INCH)
+            wx = o.label.x_mm
+            word = (round(wx * k), round((o.label.y_mm - 2.9) * k),
+                    round((wx + label_width_mm(template, o.label.text)) * k),
+                    round((o.label.y_mm + 0.6) * k))
+            ink = sheet.layer(medium or colour)
             if o.value not in marked:
                 entry[o.value] = None
+                if corrected:
+                    marks.draw_mark(ink, box, marks.correction_style(), rng, k, False, word)
+                    entry[o.value] = marks.correction_style()
                 continue
-            box = o.box.rect.px(k * MM_PER_INCH)
             if typed_x:
                 marks.typed_x(sheet.layer(TYPED_INK), box, round(k * o.box.size_mm * 1.1), rng)
                 entry[o.value] = "typed_x"
                 continue
-            kind = main if rng.random() < 0.8 else str(rng.choice(marks.PEN_MARKS))
-            if pencil:
-                kind = "pencil_" + ("tick" if kind == "tick" else "cross")
-            off = rng.random() < 0.15
-            marks.draw_mark(sheet.layer(PENCIL if pencil else colour), box, kind, rng, k, off)
-            entry[o.value] = kind + (":off" if off else "")
+            kind = main if rng.random() < 0.8 else marks.pick_style(rng)
+            if corrected and kind not in ("cross", "tick", "v", "slash"):
+                kind = "cross"
+            if medium is not None and kind in marks.IN_BOX:
+                kind = "pencil_" + kind
+            off = kind.removeprefix("pencil_") in marks.IN_BOX and rng.random() < 0.15
+            marks.draw_mark(ink, box, kind, rng, k, off, word)
+            entry[o.value] = kind + (":off" if off else "") + (
+                ":light" if medium is not None and medium == light else "")
         if f.kind == "checkbox":
             value = f.options[0].value if marked else (f.unmarked or "")
         elif len(marked) == 1:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
-from pipeline.synth import containers, fonts, other
+from pipeline.synth import behaviours, containers, fonts, other
 from pipeline.synth.digits import DigitBank
 from pipeline.synth.fill import STYLES, fill_form
 from pipeline.synth.people import Person, ascii_slug, make_person, with_names
@@ -29,6 +29,10 @@ CONTAINERS = ("pdf", "tiff", "eml", "png", "jpeg")
 ALL_CONTAINERS_FROM = 6
 _WEIGHTS = {"pdf": 0.3, "jpeg": 0.25, "png": 0.15, "tiff": 0.15, "eml": 0.15}
 _PARIS = timezone(timedelta(hours=1))
+# Pages that share the form's print, per sheet-fed batch (letter: per letter, form: per form)
+INVITATION_SHARE = 0.12  # the invitation's first page before the form
+QUOTING_LETTER_SHARE = 0.4  # a letter that quotes the form instead of a cover letter
+BLANK_COPY_SHARE = 0.08  # a blank copy of the form
 
 
 @dataclass
@@ -88,13 +92,19 @@ class _Maker:
             filled.truth["real_names"] = {"nom": nom.source, "prenom": prenom.source}
         s = scan(filled.image, scanner, self.rng)
         t = filled.truth
+        if s.mode == "1":
+            # a 1-bit capture keeps only what is darker than its threshold: a light
+            # pencil mark is gone from the image, and only the sender can say what it was
+            lost = [fid for fid, m in t["marks"].items()
+                    if any(str(v).endswith(":light") for v in m.values())]
+            t = {**t, "needs_human": sorted({*t["needs_human"], *lost})}
         truth = {"kind": "form", "style": t["style"], "ink": t["ink"],
                  "artefacts": list(s.artefacts), "dpi": s.dpi or None,
                  **{k: v for k, v in t.items() if k not in ("style", "ink")}}
         return _Page(s, truth), filled.image
 
     def blank(self, front: np.ndarray | None, scanner: Scanner) -> _Page:
-        s = scan(other.blank_back(front, self.rng), scanner, self.rng)
+        s = scan(other.blank_back(front, self.rng), scanner, self.rng, post_room=False)
         return _Page(s, {"kind": "blank", "artefacts": list(s.artefacts), "dpi": s.dpi or None})
 
     def letter(self, person: Person, scanner: Scanner) -> _Page:
@@ -107,16 +117,38 @@ class _Maker:
         return _Page(s, {"kind": "other", "what": "cheque",
                          "artefacts": list(s.artefacts), "dpi": s.dpi or None})
 
+    def invitation(self, scanner: Scanner) -> _Page:
+        s = scan(other.invitation_page(self.template, self.rng), scanner, self.rng)
+        return _Page(s, {"kind": "other", "what": "invitation",
+                         "artefacts": list(s.artefacts), "dpi": s.dpi or None})
+
+    def quoting_letter(self, person: Person, scanner: Scanner) -> _Page:
+        s = scan(other.quoting_letter(self.template, person, self.rng), scanner, self.rng)
+        return _Page(s, {"kind": "other", "what": "letter quoting the form",
+                         "artefacts": list(s.artefacts), "dpi": s.dpi or None})
+
+    def blank_copy(self, scanner: Scanner) -> _Page:
+        s = scan(other.blank_copy(self.template, self.rng), scanner, self.rng)
+        return _Page(s, {"kind": "blank", "what": "blank copy of the form",
+                         "artefacts": list(s.artefacts), "dpi": s.dpi or None})
+
     def batch(self, people: list[Person], scanner: Scanner, duplex: bool, letter: bool,
               cheques: bool) -> list[_Page]:
         """Pages as a sheet feeder delivers them: each sheet's front, then its back."""
         pages: list[_Page] = []
         duplex = duplex and scanner.kind != "fax"  # nobody faxes the blank backs
         if letter:
-            pages.append(self.letter(people[0], scanner))
+            if self.rng.random() < QUOTING_LETTER_SHARE:
+                pages.append(self.quoting_letter(people[0], scanner))
+            else:
+                pages.append(self.letter(people[0], scanner))
             if duplex:
                 pages.append(self.blank(None, scanner))
+        if self.rng.random() < BLANK_COPY_SHARE:  # a spare form sent back unfilled
+            pages.append(self.blank_copy(scanner))
         for p in people:
+            if self.rng.random() < INVITATION_SHARE:  # the whole invitation printed and sent
+                pages.append(self.invitation(scanner))
             page, front = self.form(p, scanner)
             pages.append(page)
             if duplex:
@@ -204,14 +236,16 @@ def _write_eml(doc: _Doc, people: list[Person], maker: _Maker, path: Path,
 def generate(n: int, seed: int, out: Path, digits: Path | None = None,
              progress: Callable[[int], None] | None = None,
              font_set: str = "default", real_names: Path | None = None,
-             names_part: str = "all") -> list[Path]:
+             names_part: str = "all", behaviour_set: str = "default") -> list[Path]:
     """Write `n` filled forms (plus backs and other pages) packed in files under `out`.
 
     Returns the files written; each `NAME.ext` gets a `NAME.truth.json` beside it.
     `digits` is a folder with the MNIST t10k IDX files (images 0-4999 are used)
     for handwritten phone numbers and postcodes; without it fonts write them.
     `progress(k)` is called after each file with the number of forms it held.
-    `font_set`: "held-out" writes with fonts no default set uses (see fonts).
+    `font_set`: "held-out" writes with fonts no default set uses (see fonts);
+    `behaviour_set`: "held-out" draws mark styles, pages that are not a filled
+    form and capture profiles no default set uses (see behaviours).
     `real_names`: a folder of real name crops (see realnames); every form then
     carries real people's block capitals in Nom and Prénom, drawn from
     `names_part` of the folder ("dev", "bench" or "all").
@@ -219,7 +253,7 @@ def generate(n: int, seed: int, out: Path, digits: Path | None = None,
     if n < 0:
         raise ValueError("n must be >= 0")
     names = RealNameBank(real_names, names_part) if real_names is not None else None
-    with fonts.font_set(font_set):
+    with fonts.font_set(font_set), behaviours.behaviour_set(behaviour_set):
         return _generate(n, seed, Path(out), digits, progress, names)
 
 

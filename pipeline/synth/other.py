@@ -1,4 +1,6 @@
-"""Pages that are not the form but travel with it: cover letters, cheques, blank backs.
+"""Pages that are not the form but travel with it: cover letters, cheques, blank backs,
+and those that share its print: the invitation's first page, a letter quoting the
+form, a blank copy of the form with nothing written on it.
 
 The reader must set them aside, so they look like the real thing: a typed
 letter with a letterhead and a signature, a cheque for the 20-euro lunch, and
@@ -14,8 +16,12 @@ import numpy as np
 from faker import Faker
 from PIL import Image, ImageDraw
 
-from pipeline.synth import fonts, handwriting
+from pipeline.render import label_width_mm, rasterize_pdf, render_pdf
+from pipeline.synth import behaviours, fonts, handwriting
 from pipeline.synth.people import Person
+from pipeline.synth.scan import stamp
+from pipeline.synth.sheet import blank_page
+from pipeline.template import PrintBlock, Template
 
 A4_300 = (2480, 3508)  # width, height in px at 300 dpi
 
@@ -121,3 +127,140 @@ def cheque(person: Person, rng: np.random.Generator) -> np.ndarray:
         a = a[: region.shape[0], : region.shape[1]]
         region[:] = (region * (1 - a) + colour * a).astype(np.uint8)
     return page
+
+
+# --- pages that share the form's print: the invitation, letters quoting it, blank copies --
+
+# The invitation's first page (its text as printed, from the 2015 invitation): the same
+# header as the form's, then the body. A reader that triages by the header takes it
+# for a form.
+INVITATION_BODY = (
+    ("bold", "Mutualisation, coopération sont des termes devenus récurrents lorsqu'il s'agit "
+     "de penser l'avenir de nos territoires. Le contexte institutionnel, avec la réforme "
+     "territoriale, les transformations sociétales, avec les nouveaux enjeux économiques, "
+     "environnementaux, sont à l'origine de ces évolutions."),
+    ("regular", "En tant que développeurs territoriaux, c'est une réalité que nous devons "
+     "prendre en compte dans nos projets, dans nos pratiques. Pour créer un environnement "
+     "propice à ces nouvelles modalités de développement, les territoires et leurs acteurs "
+     "doivent mobiliser et développer des compétences spécifiques, autant individuelles que "
+     "collectives."),
+    ("regular", "Pour identifier les conditions de mise en place de cette nouvelle ingénierie, "
+     "cerner les compétences et les modalités de travail à développer, le Carrefour des "
+     "métiers et des professionnels du développement territorial*, avec l'appui de l'Agence "
+     "Régionale de Développement des Territoires d'Auvergne (ARDTA), vous invite à un "
+     "séminaire de co-production intitulé « Coopérer dans et entre les territoires, quelles "
+     "conditions, quelles pratiques ? »"),
+    ("regular", "Objectifs de la journée :"),
+    ("bold", "- replacer la question de la coopération dans le contexte actuel (réforme "
+     "territoriale, nouveaux enjeux...)"),
+    ("bold", "- envisager les différentes situations de coopération et en construire une "
+     "grille de lecture"),
+    ("bold", "- identifier collectivement les compétences et conditions propices à la "
+     "coopération"),
+    ("bold", "- s'interroger sur sa propre pratique en situation de coopération"),
+    ("regular", "Cette journée alternera temps collectif et temps en ateliers."),
+    ("regular", "Les échanges de cette journée permettront d'analyser les besoins en "
+     "compétences des professionnels en termes de coopération et d'imaginer des réponses "
+     "sous forme de formation. Les enseignements de cette journée alimenteront le 2ème "
+     "Congrès des développeurs territoriaux en 2015."),
+    ("italic", "* Le Carrefour des métiers et des professionnels du développement territorial "
+     "est un espace d'échanges, de réflexion et de construction collective, par et pour les "
+     "développeurs territoriaux. Pour participer : www.developpeurs-territoriaux.org"),
+)
+HEADER_BLOCKS = 4  # the form's first print blocks: title, Carrefour, date, place
+
+
+def _wrap_blocks(template: Template, paras: tuple[tuple[str, str], ...], x_mm: float,
+                 y_mm: float, width_mm: float, size_pt: float, leading_mm: float,
+                 gap_mm: float) -> list[PrintBlock]:
+    """Paragraphs as print blocks, wrapped to `width_mm` with the form's font metrics."""
+    blocks, y = [], y_mm
+    for style, text in paras:
+        lines, line = [], ""
+        for word in text.split():
+            cand = f"{line} {word}".strip()
+            if line and label_width_mm(template, cand, size_pt) > width_mm:
+                lines.append(line)
+                line = word
+            else:
+                line = cand
+        lines.append(line)
+        blocks.append(PrintBlock(lines=lines, x_mm=x_mm, y_mm=y, leading_mm=leading_mm,
+                                 size_pt=size_pt, style=style))
+        y += len(lines) * leading_mm + gap_mm
+    return blocks
+
+
+def _printed(template: Template, blocks: list[PrintBlock]) -> np.ndarray:
+    """A page printed with `blocks` in the form's fonts, as RGB at 300 dpi."""
+    page = template.model_copy(update={"print": blocks, "fields": []})
+    grey = rasterize_pdf(render_pdf(page), 300)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def invitation_page(template: Template, rng: np.random.Generator) -> np.ndarray:
+    """The invitation's first page: the form's header, then the invitation's text.
+
+    Development: printed from the same document (header where the form has it).
+    Held out: printed with other margins (header lower, text narrower and larger).
+    """
+    head = list(template.print[:HEADER_BLOCKS])
+    if behaviours.held_out():
+        drop = float(rng.uniform(8, 20))
+        head = [b.model_copy(update={"y_mm": b.y_mm + drop}) for b in head]
+        body = _wrap_blocks(template, INVITATION_BODY, 28, 70 + drop, 154, 10.5, 5.0, 3.0)
+    else:
+        body = _wrap_blocks(template, INVITATION_BODY, 20, 64, 170, 10, 4.6, 2.6)
+    return _printed(template, head + [b for b in body if b.y_mm < 285])
+
+
+def quoting_letter(template: Template, person: Person, rng: np.random.Generator) -> np.ndarray:
+    """A letter that quotes the form: its title and its fields, typed with the answers.
+
+    Development: a typed letter quoting the seminar's title and the form's labels.
+    Held out: an e-mail printed out, quoting the form's labels with their dotted lines.
+    """
+    fields = [f"Nom : {person.nom}     Prénom : {person.prenom}",
+              f"Structure : {person.structure}", f"Fonction : {person.fonction}",
+              f"Agent de collectivités : {'oui' if person.agent else 'non'}",
+              f"Adresse : {person.street} {person.code_postal} {person.commune}".strip(),
+              f"Mail : {person.mail}", f"Téléphone : {person.telephone}",
+              "Participera : oui     Déjeunera : oui"]
+    if behaviours.held_out():
+        paras = (("regular", f"De : {person.prenom} {person.nom} <{person.mail}>"),
+                 ("regular", "À : a.muller@ardt-auvergne.fr"),
+                 ("regular", "Objet : VOTRE INSCRIPTION - séminaire du 13 février 2015"),
+                 ("regular", "Bonjour, je remplis ici le bulletin :"),
+                 *(("regular", line.replace(" : ", " : ..... ")) for line in fields),
+                 ("regular", "Cordialement,"))
+        return _printed(template, _wrap_blocks(template, paras, 18, 30, 175, 10, 5.2, 1.4))
+    paras = (("regular", f"{person.prenom} {person.nom}"),
+             ("regular", person.structure or person.commune or ""),
+             ("bold", "Objet : inscription au séminaire « Coopérer dans et entre les "
+              "territoires, quelles conditions, quelles pratiques ? »"),
+             ("regular", "Madame, Monsieur, n'ayant pas pu imprimer le bulletin, je vous "
+              "transmets mon inscription (VOTRE INSCRIPTION) :"),
+             *(("regular", line) for line in fields),
+             ("regular", "Veuillez agréer, Madame, Monsieur, mes salutations distinguées."))
+    return _printed(template, _wrap_blocks(template, paras, 25, float(rng.uniform(40, 70)),
+                                           160, 11, 6.0, 2.0))
+
+
+def blank_copy(template: Template, rng: np.random.Generator) -> np.ndarray:
+    """A photocopy of the blank form, nothing written on it: toner grey, specks, a
+    little blur. Held out: also punched for a binder and stamped on arrival."""
+    grey = blank_page(template).astype(np.float32)
+    tint = rng.uniform(232, 252)
+    toner = rng.uniform(0.75, 1.0)  # how black the copier prints
+    page = tint - (tint - grey) * toner
+    h, w = page.shape
+    n = int(rng.integers(50, 400))
+    ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
+    page[ys, xs] = rng.uniform(60, 180, n)  # toner specks
+    page = cv2.GaussianBlur(page, (0, 0), float(rng.uniform(0.4, 1.0)))
+    if behaviours.held_out():
+        for y in (h * 0.3, h * 0.7):  # punched holes in the left margin
+            cv2.circle(page, (round(w * 0.045), round(y)), 38, float(rng.uniform(30, 90)), -1)
+        stamp(page, rng, (round(w * 0.62), round(h * 0.03)))
+    page = np.clip(page, 0, 255).astype(np.uint8)
+    return np.repeat(page[:, :, None], 3, axis=2)

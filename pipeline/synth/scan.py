@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.synth import fonts
+from pipeline.synth import behaviours, fonts
 from pipeline.synth.handwriting import typed
 
 SRC_DPI = 300
+SHEETFED_SHARE = 0.25  # of office scans: a copier's sheet feeder, 200 dpi grey or 1-bit
+LOW_TONER_SHARE = 0.06  # pages printed on a printer low on toner
+STAMP_SHARE = 0.06  # pages stamped on arrival, over the text
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class Scanner:
     colour: bool
     clean: bool  # a well-kept office scanner: few artefacts
     header: str = ""  # fax sender line
+    bilevel: bool = False  # a sheet-fed office scanner set to black and white
+    vdpi: int = 0  # a fax's vertical resolution when it differs (standard mode: ~100)
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,31 @@ def make_scanner(rng: np.random.Generator, kind: str | None = None) -> Scanner:
         who = str(rng.choice(["MAIRIE", "CC PAYS", "SECRETARIAT", "ACCUEIL", "DIRECTION"]))
         num = f"04 7{rng.integers(0, 4)} {rng.integers(10, 99)} {rng.integers(10, 99)} " \
               f"{rng.integers(10, 99)}"
-        return Scanner("fax", 200, False, False, f"{when}   {num}   {who}")
+        # held out: standard resolution, half the lines (204 x 98 dpi)
+        vdpi = 100 if behaviours.held_out() and rng.random() < 0.6 else 0
+        return Scanner("fax", 200, False, False, f"{when}   {num}   {who}", vdpi=vdpi)
     if kind == "photo":
         return Scanner("photo", 0, True, False)
+    if rng.random() < SHEETFED_SHARE:
+        # an office copier's sheet feeder at 200 dpi, grey or black and white (held
+        # out: at 150 dpi)
+        dpi = 150 if behaviours.held_out() else 200
+        return Scanner("flatbed", dpi, False, bool(rng.random() < 0.5),
+                       bilevel=bool(rng.random() < 0.5))
     return Scanner("flatbed", int(rng.choice([150, 200, 200, 300])), bool(rng.random() < 0.4),
                    bool(rng.random() < 0.45))
 
 
-def scan(page: np.ndarray, scanner: Scanner, rng: np.random.Generator) -> Scan:
-    """Scan one RGB 300-dpi `page` with `scanner`."""
+def scan(page: np.ndarray, scanner: Scanner, rng: np.random.Generator,
+         post_room: bool = True) -> Scan:
+    """Scan one RGB 300-dpi `page` with `scanner`; with `post_room`, what may happen to
+    a sheet's front before it (a date stamp, a printer low on toner)."""
     if scanner.kind == "photo":
         return _photo(page, rng)
     arts: list[str] = []
     img = page if scanner.colour else cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
+    if post_room:
+        img = _post_room(img, rng, arts)
     if scanner.kind == "fax" and scanner.header:
         img = _fax_header(img, scanner.header, rng)
         arts.append("fax_header")
@@ -78,7 +95,11 @@ def scan(page: np.ndarray, scanner: Scanner, rng: np.random.Generator) -> Scan:
     if strong:
         arts.append(f"noise:{sigma:.0f}")
     if scanner.kind == "fax":
-        return _fax(img, rng, arts)
+        return _fax(img, rng, arts, scanner.vdpi)
+    if scanner.bilevel:
+        thr = float(rng.uniform(140, 190))
+        arts.append("bilevel")
+        return Scan(np.where(img > thr, 255, 0).astype(np.uint8), scanner.dpi, "1", tuple(arts))
     if scanner.clean or rng.random() < 0.5:
         # most office scanners set the paper's white point: the background becomes pure white
         white = float(rng.uniform(215, 240))
@@ -95,6 +116,50 @@ def jpeg_roundtrip(img: np.ndarray, quality: int) -> np.ndarray:
     buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
     out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     return out if out.ndim == 2 else cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
+
+
+def _post_room(img: np.ndarray, rng: np.random.Generator, arts: list[str]) -> np.ndarray:
+    """What happens to a page before the scanner: a printer low on toner, a date stamp."""
+    if rng.random() < LOW_TONER_SHARE:
+        f = float(rng.uniform(0.4, 0.65))  # print this much as dark as it should be
+        if behaviours.held_out():  # a worn drum: light vertical streaks as well
+            cols = np.clip(1 - rng.uniform(0, 0.35) * (rng.random(img.shape[1]) < 0.08), 0, 1)
+            streak = cv2.GaussianBlur(cols[None, :].astype(np.float32), (0, 0), 6)[0]
+        else:
+            streak = np.ones(img.shape[1], np.float32)
+        fade = (f * streak).astype(np.float32)
+        fade = fade[None, :, None] if img.ndim == 3 else fade[None, :]
+        img = (255 - (255 - img.astype(np.float32)) * fade).astype(np.uint8)
+        arts.append("low_toner")
+    if rng.random() < STAMP_SHARE:
+        k = SRC_DPI / 25.4
+        # over the name lines, or the address and mail lines: never on the boxes
+        y = int(rng.uniform(62, 90) if rng.random() < 0.5 else rng.uniform(135, 150)) * k
+        x = int(rng.uniform(90, 145) * k)
+        grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        stamped = grey.copy()
+        stamp(stamped, rng, (x, round(y)))
+        img = np.minimum(img, stamped[:, :, None]) if img.ndim == 3 else stamped
+        arts.append("stamp")
+    return img
+
+
+def stamp(page: np.ndarray, rng: np.random.Generator, at: tuple[int, int]) -> None:
+    """A post room's date stamp, inked in grey over `page` (grey, any dtype), with its
+    top-left corner at `at` (px at 300 dpi). Held out: an oval one."""
+    x, y = at
+    w, h = 560, 230
+    mask = np.zeros(page.shape[:2], np.uint8)
+    if behaviours.held_out():
+        cv2.ellipse(mask, (x + w // 2, y + h // 2), (w // 2, h // 2), 0, 0, 360, 255, 5)
+    else:
+        cv2.rectangle(mask, (x, y), (x + w, y + h), 255, 6)
+    day = int(rng.integers(2, 12))
+    cv2.putText(mask, "ARDTA - RECU LE", (x + 50, y + 85), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 255, 4)
+    cv2.putText(mask, f"{day:02d} FEV. 2015", (x + 80, y + 175), cv2.FONT_HERSHEY_SIMPLEX, 1.8,
+                255, 5)
+    tone = float(rng.uniform(90, 150))
+    page[mask > 0] = np.minimum(page[mask > 0], tone)
 
 
 def _noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -182,8 +247,17 @@ def _fax_header(img: np.ndarray, header: str, rng: np.random.Generator) -> np.nd
     return out
 
 
-def _fax(img: np.ndarray, rng: np.random.Generator, arts: list[str]) -> Scan:
-    """Binarise like a fax machine, then sprinkle the line noise of a phone line."""
+def _fax(img: np.ndarray, rng: np.random.Generator, arts: list[str], vdpi: int = 0) -> Scan:
+    """Binarise like a fax machine, then sprinkle the line noise of a phone line.
+
+    At standard resolution (`vdpi` about 100) every other line is missing, and
+    the receiving end doubles each line it got.
+    """
+    if vdpi:
+        h = img.shape[0]
+        img = cv2.resize(img, (img.shape[1], h * vdpi // 200), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(img, (img.shape[1], h), interpolation=cv2.INTER_NEAREST)
+        arts.append("fax_standard")
     thr = float(rng.uniform(135, 185))
     bw = np.where(img > thr, 255, 0).astype(np.uint8)
     p = float(rng.uniform(0.0005, 0.003))

@@ -20,6 +20,7 @@ The folder is split in two by file order: the first half for development
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -51,21 +52,20 @@ def _fold(text: str) -> str:
     return "".join(c for c in t if not unicodedata.combining(c))
 
 
-def _writing_starts(grey: np.ndarray, label: str) -> tuple[int, int]:
-    """Where the name begins, right of any printed label ("NOM :", "PRENOM :") or
-    stamp before it: the column past which all ink is the name's, and the one
-    past which only small ink (a colon) may still be the label's; (0, 0) when
-    nothing is read before the name.
+def _writing_starts(grey: np.ndarray, row: np.ndarray, label: str) -> int:
+    """The column where the name begins in its row, right of a printed label ("NOM :",
+    "PRENOM :") or stamp before it; 0 when nothing is read before the name.
 
-    The generator knows what the name says: each handwriting reader's reading is
-    aligned with it, and whatever the reader read before it (the label, as
-    often as not) ends halfway to the name's first letter.
+    The generator knows what the name says: each handwriting reader's reading of
+    the row is aligned with it, and the widest run of empty columns between what
+    was read before it (the label, as often as not) and its first letter is the cut.
     """
     from rapidfuzz.fuzz import partial_ratio_alignment
 
     from pipeline.trust.handreaders import hand_readers
 
-    cut, small = 0, 0
+    empty = ~(row > 0).any(axis=0)
+    cut = 0
     for reader in hand_readers():
         r = reader.read_line(grey)
         letters = "".join(c for c, *_ in r.boxes)
@@ -74,10 +74,45 @@ def _writing_starts(grey: np.ndarray, label: str) -> tuple[int, int]:
         a = partial_ratio_alignment(label.replace(" ", ""), _fold(letters))
         if a is None or a.score < 60 or a.dest_start == 0:
             continue
-        before, first = r.boxes[a.dest_start - 1], r.boxes[a.dest_start]
-        cut = max(cut, before[2] + (first[1] - before[2]) // 4)
-        small = max(small, first[1])
-    return cut, small
+        step = r.boxes[a.dest_start][2] - r.boxes[a.dest_start][1]
+        x0 = max(0, r.boxes[a.dest_start - 1][2])
+        x1 = max(0, r.boxes[a.dest_start][1] + step)
+        gap = np.flatnonzero(empty[x0:x1])
+        if gap.size == 0:
+            continue  # no clear gap: nothing is cut rather than a letter
+        runs = np.split(gap, np.flatnonzero(np.diff(gap) > 1) + 1)
+        widest = max(runs, key=len)
+        cut = max(cut, x0 + int(widest.mean()))
+    return cut
+
+
+PRINTED_LABEL = re.compile(r"^.{0,3}?(P?R?E?NOMS?|NAME)\W*$")
+
+
+def _printed_label_end(grey: np.ndarray, row: np.ndarray) -> int:
+    """The column just past a printed "NOM :" or "PRENOM :" starting the name's row
+    (Tesseract reads print well), snapped to the empty columns after it; 0 if none."""
+    import pytesseract
+
+    ys = np.flatnonzero(row.any(axis=1))
+    band = np.where(row[ys[0]:ys[-1] + 1] > 0, grey[ys[0]:ys[-1] + 1], 255).astype(np.uint8)
+    big = cv2.resize(np.pad(band, 6, constant_values=255), None, fx=2, fy=2,
+                     interpolation=cv2.INTER_CUBIC)
+    try:
+        data = pytesseract.image_to_data(big, lang="fra", config="--psm 7",
+                                         output_type=pytesseract.Output.DICT)
+    except pytesseract.TesseractError:
+        return 0
+    words = [(_fold(t).strip(), (left + width) // 2 - 6) for t, left, width in
+             zip(data["text"], data["left"], data["width"], strict=True) if t.strip()]
+    if not words or not PRINTED_LABEL.match(words[0][0]):
+        return 0
+    end = words[0][1]
+    if len(words) > 1 and words[1][0] in (":", ";", ".", "|"):
+        end = words[1][1]
+    empty = ~(row > 0).any(axis=0)
+    window = np.flatnonzero(empty[end: end + row.shape[0]])
+    return end + int(window[0]) if window.size else 0
 
 
 def _rows(ink: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -154,14 +189,12 @@ def clean_crop(grey: np.ndarray, label: str) -> tuple[np.ndarray, int] | None:
         cv2.MORPH_RECT, (1, max(8, int(0.8 * h)))))
     ink = cv2.subtract(ink, cv2.bitwise_or(rules, walls))
     keep = _name_row(grey, ink, label)
-    cut, small = _writing_starts(grey, label)
+    cut = max(_writing_starts(grey, keep, label), _printed_label_end(grey, keep))
     if cut:
         # the label, its colon and anything left of them (a stamp)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(keep, connectivity=8)
-        big = stats[1:, 4].max() if n > 1 else 0
         for i in range(1, n):
-            centre = stats[i][0] + stats[i][2] / 2
-            if centre < cut or (centre < small and stats[i][4] < 0.15 * big):
+            if stats[i][0] + stats[i][2] / 2 < cut:
                 keep[labels == i] = 0
     ys, xs = np.nonzero(keep)
     if xs.size < 20:

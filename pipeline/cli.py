@@ -68,25 +68,20 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, force: bool,
             engine: str, batch: str | None, scheduler: str | None, quiet: bool) -> None:
-    """Read scanned mail (PDF, TIFF, PNG, JPEG, .eml; files or folders) into a workspace."""
-    from tqdm import tqdm
+    """Read scanned mail (PDF, TIFF, PNG, JPEG, .eml; files or folders) into a workspace.
 
+    On a terminal a progress bar is drawn; when standard error is a file or a pipe,
+    a short progress line is written every 30 s instead.
+    """
     from pipeline.process import process as run
+    from pipeline.progress import progress_for
     from pipeline.store import Workspace
 
-    bar = tqdm(total=0, unit="page", disable=quiet, file=sys.stderr, dynamic_ncols=True)
-
-    def on_total(n: int) -> None:
-        bar.total = n
-        bar.refresh()
-
-    def on_error(msg: str) -> None:
-        bar.write(click.style(f"error: {msg}", fg="red"), file=sys.stderr)
-
+    bar = progress_for(sys.stderr, quiet=quiet)
     with Workspace(workspace) as ws:
         s = run(list(inputs), ws, workers=workers, force=force, engine=engine, batch=batch,
-                scheduler=scheduler, on_total=on_total, on_page=lambda r: bar.update(1),
-                on_error=on_error)
+                scheduler=scheduler, on_total=bar.set_total, on_page=lambda r: bar.advance(),
+                on_error=lambda msg: bar.error(f"error: {msg}"))
     bar.close()
     click.echo(
         f"{s.files} files ({s.files_skipped} already done, {s.files_failed} failed), "

@@ -104,22 +104,32 @@ def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, forc
 
 @main.group()
 def export() -> None:
-    """Write the workspace's results as CSV."""
+    """Write the workspace's results as CSV.
+
+    \b
+    The CSV exports (attendees, fields, pages) are meant for a spreadsheet: a
+    value a spreadsheet would run as a formula (=, +, -, @, also full-width or
+    after invisible characters) is written with a leading '. Only with --raw
+    are values written exactly as stored, for programs. `summary` is plain text.
+    """
 
 
 def _out_option(f):
+    f = click.option("--raw", is_flag=True,
+                     help="Values exactly as stored, formulas not neutralised "
+                          "(for programs, not spreadsheets).")(f)
     return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                         default=None, help="File to write (default: standard output).")(f)
 
 
-def _export_table(workspace: Path, output: Path | None,
+def _export_table(workspace: Path, output: Path | None, raw: bool,
                   table: Callable[[Workspace], pd.DataFrame]) -> None:
     """Write `table(workspace)` as CSV to `output`, or to standard output."""
     from pipeline.export import write_csv
     from pipeline.store import Workspace
 
     with Workspace(workspace, create=False) as ws:
-        text = write_csv(table(ws), output)
+        text = write_csv(table(ws), output, raw=raw)
     if text is not None:
         click.echo(text, nl=False)
 
@@ -127,8 +137,8 @@ def _export_table(workspace: Path, output: Path | None,
 @export.command("attendees")
 @WORKSPACE
 @_out_option
-@click.option("--excel", is_flag=True, help="For French Excel: ';', UTF-8 with BOM, no formulas.")
-def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
+@click.option("--excel", is_flag=True, help="For French Excel: ';', UTF-8 with BOM.")
+def export_attendees(workspace: Path, output: Path | None, raw: bool, excel: bool) -> None:
     """One row per form, reviewers' corrections applied; then the lunch summary."""
     from pipeline import export as ex
     from pipeline.store import Workspace
@@ -136,7 +146,7 @@ def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
     with Workspace(workspace, create=False) as ws:
         ws.record_export("attendees")  # before reading: purge relies on what was exported
         df = ex.attendees_table(ws)
-    text = ex.write_csv(df, output, excel=excel)
+    text = ex.write_csv(df, output, excel=excel, raw=raw)
     if text is not None:
         click.echo(text, nl=False)
     s = ex.summary(df)
@@ -152,21 +162,21 @@ def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
 @export.command("fields")
 @WORKSPACE
 @_out_option
-def export_fields(workspace: Path, output: Path | None) -> None:
+def export_fields(workspace: Path, output: Path | None, raw: bool) -> None:
     """One row per form page and field: value, confidence, status, reasons."""
     from pipeline.export import fields_table
 
-    _export_table(workspace, output, fields_table)
+    _export_table(workspace, output, raw, fields_table)
 
 
 @export.command("pages")
 @WORKSPACE
 @_out_option
-def export_pages(workspace: Path, output: Path | None) -> None:
+def export_pages(workspace: Path, output: Path | None, raw: bool) -> None:
     """Every input page exactly once: form, blank, other or error (with the reason)."""
     from pipeline.export import pages_table
 
-    _export_table(workspace, output, pages_table)
+    _export_table(workspace, output, raw, pages_table)
 
 
 @export.command("summary")
@@ -258,11 +268,12 @@ def _register_optional() -> None:
 
     main.add_command(purge)
     try:
-        from pipeline.review.commands import review, serve
+        from pipeline.review.commands import review, reviewers, serve
     except ImportError:
         return
     main.add_command(serve)
     main.add_command(review)
+    main.add_command(reviewers)
     try:
         from pipeline.trust.commands import calibrate
     except ImportError:

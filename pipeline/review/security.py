@@ -41,8 +41,8 @@ BROWSER_KEY = "browser"  # a random id per browser: part of the reviewer's ident
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_TOKEN_LENGTH = 12
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id is no row, not a crash
-MAX_BODY_BYTES = 1_000_000  # a decision is a few hundred bytes
-MAX_VALUE_BYTES = 16_384  # any one form value
+MAX_BODY_BYTES = 65_536  # a decision is a few hundred bytes
+MAX_VALUE_BYTES = 16_384  # any one multipart value (urlencoded ones: MAX_VALUE_CHARS)
 
 HEADERS = {
     "Content-Security-Policy": (

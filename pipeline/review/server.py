@@ -29,7 +29,7 @@ class Limits:
 
     threads: int = 8  # requests handled at once; the rest wait on the event loop
     channel_timeout: float = 30.0  # seconds a connection may sit idle or half-sent
-    connection_limit: int = 100  # open connections; more are not accepted until some close
+    connection_limit: int = 500  # open connections; more wait until some close or time out
     max_request_body_size: int = MAX_BODY_BYTES
     max_request_header_size: int = 32_768
 

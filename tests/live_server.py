@@ -6,6 +6,7 @@ browser never would: another Host header, a half request, a 15 MB value.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -112,10 +113,9 @@ class Browser:
             if data is not None:
                 body = urlencode(data).encode()
                 h["Content-Type"] = "application/x-www-form-urlencoded"
-            try:
+            # refused before the body was all sent: the answer is still there
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 conn.request(method, path, body=body, headers=h)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # refused before the body was all sent: the answer is still there
             r = conn.getresponse()
             resp = Response(r.status, r.headers, r.read())
         finally:

@@ -76,16 +76,6 @@ def accounts(ws: Workspace) -> list[Account]:
     return [Account(r["name"], r["created"]) for r in rows]
 
 
-def who_has(ws: Workspace, token: str) -> str | None:
-    """The reviewer whose token this is, or None."""
-    if not token or not token.strip():
-        return None
-    _table(ws)
-    row = ws.db.execute("SELECT name FROM reviewers WHERE token_sha256 = ?",
-                        (token_hash(token),)).fetchone()
-    return None if row is None else str(row["name"])
-
-
 def name_for_hash(ws: Workspace, digest: str) -> str | None:
     """The reviewer whose token hashes to `digest` (a session's proof), if still an account."""
     _table(ws)

@@ -168,8 +168,10 @@ def test_half_sent_requests_hold_no_threads_and_time_out(ws: Path) -> None:
             c.settimeout(0.5)
             try:
                 closed += c.recv(1) == b""
-            except (ConnectionResetError, TimeoutError):
-                closed += isinstance(sys.exc_info()[1], ConnectionResetError)
+            except ConnectionResetError:
+                closed += 1
+            except TimeoutError:
+                pass  # still open
         assert closed >= 190, f"only {closed} of 200 idle connections were closed"
     finally:
         for c in socks:

@@ -69,25 +69,20 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, force: bool,
             engine: str, batch: str | None, scheduler: str | None, quiet: bool) -> None:
-    """Read scanned mail (PDF, TIFF, PNG, JPEG, .eml; files or folders) into a workspace."""
-    from tqdm import tqdm
+    """Read scanned mail (PDF, TIFF, PNG, JPEG, .eml; files or folders) into a workspace.
 
+    On a terminal a progress bar is drawn; when standard error is a file or a pipe,
+    a short progress line is written every 30 s instead.
+    """
     from pipeline.process import process as run
+    from pipeline.progress import progress_for
     from pipeline.store import Workspace
 
-    bar = tqdm(total=0, unit="page", disable=quiet, file=sys.stderr, dynamic_ncols=True)
-
-    def on_total(n: int) -> None:
-        bar.total = n
-        bar.refresh()
-
-    def on_error(msg: str) -> None:
-        bar.write(click.style(f"error: {msg}", fg="red"), file=sys.stderr)
-
+    bar = progress_for(sys.stderr, quiet=quiet)
     with Workspace(workspace) as ws:
         s = run(list(inputs), ws, workers=workers, force=force, engine=engine, batch=batch,
-                scheduler=scheduler, on_total=on_total, on_page=lambda r: bar.update(1),
-                on_error=on_error)
+                scheduler=scheduler, on_total=bar.set_total, on_page=lambda r: bar.advance(),
+                on_error=lambda msg: bar.error(f"error: {msg}"))
     bar.close()
     click.echo(
         f"{s.files} files ({s.files_skipped} already done, {s.files_failed} failed), "
@@ -110,22 +105,32 @@ def process(inputs: tuple[Path, ...], workspace: Path, workers: int | None, forc
 
 @main.group()
 def export() -> None:
-    """Write the workspace's results as CSV."""
+    """Write the workspace's results as CSV.
+
+    \b
+    The CSV exports (attendees, fields, pages) are meant for a spreadsheet: a
+    value a spreadsheet would run as a formula (=, +, -, @, also full-width or
+    after invisible characters) is written with a leading '. Only with --raw
+    are values written exactly as stored, for programs. `summary` is plain text.
+    """
 
 
 def _out_option(f):
+    f = click.option("--raw", is_flag=True,
+                     help="Values exactly as stored, formulas not neutralised "
+                          "(for programs, not spreadsheets).")(f)
     return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                         default=None, help="File to write (default: standard output).")(f)
 
 
-def _export_table(workspace: Path, output: Path | None,
+def _export_table(workspace: Path, output: Path | None, raw: bool,
                   table: Callable[[Workspace], pd.DataFrame]) -> None:
     """Write `table(workspace)` as CSV to `output`, or to standard output."""
     from pipeline.export import write_csv
     from pipeline.store import Workspace
 
     with Workspace(workspace, create=False) as ws:
-        text = write_csv(table(ws), output)
+        text = write_csv(table(ws), output, raw=raw)
     if text is not None:
         click.echo(text, nl=False)
 
@@ -133,8 +138,8 @@ def _export_table(workspace: Path, output: Path | None,
 @export.command("attendees")
 @WORKSPACE
 @_out_option
-@click.option("--excel", is_flag=True, help="For French Excel: ';', UTF-8 with BOM, no formulas.")
-def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
+@click.option("--excel", is_flag=True, help="For French Excel: ';', UTF-8 with BOM.")
+def export_attendees(workspace: Path, output: Path | None, raw: bool, excel: bool) -> None:
     """One row per form, reviewers' corrections applied; then the lunch summary."""
     from pipeline import export as ex
     from pipeline.store import Workspace
@@ -142,7 +147,7 @@ def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
     with Workspace(workspace, create=False) as ws:
         ws.record_export("attendees")  # before reading: purge relies on what was exported
         df = ex.attendees_table(ws)
-    text = ex.write_csv(df, output, excel=excel)
+    text = ex.write_csv(df, output, excel=excel, raw=raw)
     if text is not None:
         click.echo(text, nl=False)
     s = ex.summary(df)
@@ -158,21 +163,21 @@ def export_attendees(workspace: Path, output: Path | None, excel: bool) -> None:
 @export.command("fields")
 @WORKSPACE
 @_out_option
-def export_fields(workspace: Path, output: Path | None) -> None:
+def export_fields(workspace: Path, output: Path | None, raw: bool) -> None:
     """One row per form page and field: value, confidence, status, reasons."""
     from pipeline.export import fields_table
 
-    _export_table(workspace, output, fields_table)
+    _export_table(workspace, output, raw, fields_table)
 
 
 @export.command("pages")
 @WORKSPACE
 @_out_option
-def export_pages(workspace: Path, output: Path | None) -> None:
+def export_pages(workspace: Path, output: Path | None, raw: bool) -> None:
     """Every input page exactly once: form, blank, other or error (with the reason)."""
     from pipeline.export import pages_table
 
-    _export_table(workspace, output, pages_table)
+    _export_table(workspace, output, raw, pages_table)
 
 
 @export.command("summary")
@@ -298,11 +303,12 @@ def _register_optional() -> None:
     export.add_command(export_xlsx)
     export.add_command(export_caterer)
     try:
-        from pipeline.review.commands import review, serve
+        from pipeline.review.commands import review, reviewers, serve
     except ImportError:
         return
     main.add_command(serve)
     main.add_command(review)
+    main.add_command(reviewers)
     try:
         from pipeline.trust.commands import calibrate
     except ImportError:

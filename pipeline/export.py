@@ -12,6 +12,7 @@ import pandas as pd
 
 from pipeline.store import Workspace
 from pipeline.template import Template, default_template
+from pipeline.text_safety import neutralise
 from pipeline.validate import check_address
 
 ATTENDEE_COLUMNS = [
@@ -21,7 +22,6 @@ ATTENDEE_COLUMNS = [
 ]
 FIELD_COLUMNS = ["source_file", "page", "field", "value", "confidence", "status", "reasons"]
 PAGE_COLUMNS = ["source_file", "page", "kind", "detail"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def fields_table(ws: Workspace) -> pd.DataFrame:
@@ -82,16 +82,23 @@ def attendees_table(ws: Workspace, template: Template | None = None,
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Spreadsheets run a cell starting with = + - @ as a formula: make it plain text."""
-    def fix(v: object) -> object:
-        return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-    return df.map(fix)
+    """Spreadsheets run a cell starting with = + - @ as a formula: make it plain text.
+
+    Also when the sign is full-width (＝) or hidden behind invisible characters.
+    """
+    return df.map(neutralise)
 
 
-def write_csv(df: pd.DataFrame, out: Path | None, excel: bool = False) -> str | None:
-    """UTF-8 comma CSV; with `excel`, what French Excel opens cleanly (';', BOM, no formulas)."""
-    if excel:
+def write_csv(df: pd.DataFrame, out: Path | None, excel: bool = False,
+              raw: bool = False) -> str | None:
+    """UTF-8 comma CSV; with `excel`, what French Excel opens cleanly (';', BOM).
+
+    Every CSV is meant for a spreadsheet, so formulas are neutralised unless `raw`
+    (values exactly as stored, for programs).
+    """
+    if not raw:
         df = neutralise_formulas(df)
+    if excel:
         text = df.to_csv(index=False, sep=";", lineterminator="\r\n")
         if out is None:
             return text

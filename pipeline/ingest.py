@@ -6,6 +6,7 @@ in memory whole, and a page that cannot be decoded fails alone.
 
 from __future__ import annotations
 
+import ctypes
 import email
 import email.policy
 import hashlib
@@ -32,12 +33,37 @@ PDF_DPI = 300
 MAX_PIXELS = 80_000_000  # an A4 page at 1200 dpi is 140 M; at 600 dpi 35 M
 MIN_SIDE = 200  # px: anything smaller is not a page
 MAX_RENDER_LONG_SIDE = 3600  # px: the long side of A4 at ~300 dpi
+MAX_PAGES_PER_FILE = 2000  # a file claiming more pages or frames is refused, not read
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # pypdf logs what it repairs ("EOF marker not found") through logging's last-resort
 # stderr handler: stray lines between the one-line errors. What matters is in the
 # InputError; an application that configures logging still gets pypdf's records.
 logging.getLogger("pypdf").addHandler(logging.NullHandler())
+logging.getLogger("PIL").addHandler(logging.NullHandler())  # "More samples per pixel than..."
+
+
+def _quiet_libtiff() -> None:
+    """Stop libtiff printing its warnings and errors straight to the terminal.
+
+    libtiff writes "Unknown field with tag ..." or "Invalid Read at loc ..." to stderr
+    from C, dozens of lines for one odd TIFF, between formscan's one-line errors. A
+    real failure still reaches us as Pillow's exception, which names the file and page.
+    """
+    try:
+        from PIL import _imaging
+
+        lib = ctypes.CDLL(_imaging.__file__)  # dlsym also searches the libtiff it links
+        for name in ("TIFFSetWarningHandler", "TIFFSetErrorHandler"):
+            setter = getattr(lib, name)
+            setter.restype = ctypes.c_void_p
+            setter.argtypes = [ctypes.c_void_p]
+            setter(None)
+    except (OSError, AttributeError, ImportError):
+        pass  # a Pillow without libtiff, or a platform without dlsym: only noisier
+
+
+_quiet_libtiff()
 
 
 @dataclass(frozen=True)
@@ -123,9 +149,14 @@ def _pdf_reader(data: bytes, name: str):
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{name}: corrupt or truncated PDF ({exc})") from None
+        raise InputError(f"{name}: corrupt or truncated PDF ({_reason(exc)})") from None
+    except Exception as exc:  # RecursionError on a looping page tree, and the like
+        raise InputError(f"{name}: corrupt PDF ({type(exc).__name__}: {_reason(exc)})") from None
     if n == 0:
         raise InputError(f"{name}: the PDF has no pages")
+    if n > MAX_PAGES_PER_FILE:
+        raise InputError(f"{name}: the PDF has {n} pages; at most {MAX_PAGES_PER_FILE} are "
+                         "read from one file (split it, e.g. with qpdf --split-pages)")
     return reader
 
 
@@ -211,6 +242,7 @@ def _open_image(data: bytes, name: str) -> Image.Image:
         raise InputError(f"{name}: empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's "Tag data larger than file" and such
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             w, h = img.size
@@ -227,13 +259,29 @@ def _open_image(data: bytes, name: str) -> Image.Image:
         raise InputError(
             f"{name}: not an image PIL can read (wrong extension or corrupt)"
         ) from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read image ({exc})") from None
+    except InputError:
+        raise
+    except Exception as exc:  # Pillow raises OSError, ValueError, TypeError, SyntaxError...
+        raise InputError(f"{name}: cannot read image ({_reason(exc)})") from None
     return img
 
 
-def _image_frames(img: Image.Image) -> int:
-    return int(getattr(img, "n_frames", 1) or 1)
+def _image_frames(img: Image.Image, name: str) -> int:
+    """How many frames a TIFF, GIF or WebP holds; counting them decodes every header."""
+    try:
+        n = int(getattr(img, "n_frames", 1) or 1)
+    except Exception as exc:  # a broken TIFF: "Missing dimensions", a bad IFD offset
+        raise InputError(f"{name}: cannot count the image's frames ({_reason(exc)})") from None
+    if n > MAX_PAGES_PER_FILE:
+        raise InputError(f"{name}: the image claims {n} frames, more than any batch of mail "
+                         f"(at most {MAX_PAGES_PER_FILE} are read from one file)")
+    return n
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short phrase for a one-line error: its first line, at most 200 chars."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
 
 
 # --- e-mails -----------------------------------------------------------------------
@@ -243,23 +291,63 @@ def _eml_attachments(data: bytes, name: str) -> list[tuple[str, bytes]]:
     """The scan attachments of an e-mail, in order: (filename, bytes)."""
     if not data:
         raise InputError(f"{name}: empty file (0 bytes)")
+    try:
+        return _attachments(data, name)
+    except InputError:
+        raise
+    except Exception as exc:  # the e-mail parser's defects on a mangled message
+        raise InputError(f"{name}: cannot read the e-mail ({_reason(exc)})") from None
+
+
+MAX_EML_DEPTH = 5  # forwarded mail inside forwarded mail: deeper than this is not followed
+
+
+def _attachments(data: bytes, name: str) -> list[tuple[str, bytes]]:
     msg = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    out = []
+    if not isinstance(msg, EmailMessage):
+        raise InputError(f"{name}: not an e-mail message")
+    out: list[tuple[str, bytes]] = []
+    _collect(msg, out, 0)
+    if not out:
+        raise InputError(f"{name}: the e-mail has no PDF or image attachment")
+    return out
+
+
+def _collect(msg: EmailMessage, out: list[tuple[str, bytes]], depth: int) -> None:
+    """Scan attachments of `msg` into `out`, following forwarded messages and nested parts.
+
+    A scan forwarded by a colleague arrives inside an attached message (message/rfc822
+    or an attached .eml), sometimes inside a nested multipart: its pages count too.
+    """
+    if depth > MAX_EML_DEPTH:
+        return
     for part in msg.iter_attachments():
         fname = part.get_filename() or ""
         ctype = part.get_content_type()
         ext = Path(fname).suffix.lower()
+        if ctype == "message/rfc822":
+            inner = part.get_payload(0) if part.is_multipart() else None
+            if isinstance(inner, EmailMessage):
+                _collect(inner, out, depth + 1)
+            continue
+        if part.is_multipart():
+            _collect(part, out, depth + 1)  # type: ignore[arg-type]
+            continue
+        if ext in EML_EXT:
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) and payload:
+                inner = email.message_from_bytes(payload, policy=email.policy.default)
+                if isinstance(inner, EmailMessage):
+                    _collect(inner, out, depth + 1)
+            continue
         if ext in PDF_EXT | IMAGE_EXT or ctype == "application/pdf" or ctype.startswith("image/"):
             payload = part.get_payload(decode=True)
-            if payload:
+            if isinstance(payload, bytes) and payload:
                 if not ext:
-                    ext = ".pdf" if ctype == "application/pdf" else "." + ctype.split("/")[1]
+                    sub = ctype.split("/")[1]
+                    ext = ".pdf" if ctype == "application/pdf" else "." + sub
                     fname = f"attachment{len(out) + 1}{ext}"
                 out.append((fname, payload))
-    if not out:
-        raise InputError(f"{name}: the e-mail has no PDF or image attachment")
-    return out
 
 
 # --- pages -----------------------------------------------------------------------
@@ -280,17 +368,32 @@ class Document:
         if _kind(path) == "eml":
             for fname, payload in _eml_attachments(data, source_file):
                 kind = "pdf" if fname.lower().endswith(".pdf") else "image"
-                self._add(kind, f"{source_file} ({fname})", payload)
+                try:
+                    self._add(kind, f"{source_file} ({fname})", payload)
+                except InputError as exc:
+                    # One broken attachment is one page in error; the others are still read.
+                    self._parts.append(("error", str(exc), b"", 1))
+            if self.n_pages > MAX_PAGES_PER_FILE:
+                raise InputError(f"{source_file}: the e-mail's attachments hold "
+                                 f"{self.n_pages} pages; at most {MAX_PAGES_PER_FILE} are read")
         else:
             self._add(_kind(path), source_file, data)
 
     def _add(self, kind: str, name: str, data: bytes) -> None:
-        if kind == "pdf":
-            reader = _pdf_reader(data, name)
-            n = len(reader.pages)
-            self._readers[len(self._parts)] = reader
-        else:
-            n = _image_frames(_open_image(data, name))
+        try:
+            if kind == "pdf":
+                reader = _pdf_reader(data, name)
+                n = len(reader.pages)
+                self._readers[len(self._parts)] = reader
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # "Corrupt EXIF data" while counting
+                    n = _image_frames(_open_image(data, name), name)
+        except InputError:
+            raise
+        except Exception as exc:  # no decoder failure may escape as a traceback
+            raise InputError(f"{name}: cannot read ({type(exc).__name__}: {_reason(exc)})"
+                             ) from None
         self._parts.append((kind, name, data, n))
 
     @property
@@ -311,31 +414,40 @@ class Document:
         part, k = self._locate(index)
         kind, name, data, n = self._parts[part]
         label = f"{self.source_file} page {index + 1}"
+        if kind == "error":  # an attachment that could not be opened: `name` is its error
+            raise InputError(f"{label}: {name}")
         try:
-            if kind == "pdf":
-                # Parsed once per file: parsing again for every page made a 500-page PDF
-                # quadratic. pypdf keeps every object it resolves, decoded images included
-                # (8.7 MB a page), so its cache is dropped after each page to stay bounded.
-                reader = self._readers[part]
-                try:
-                    img = _pdf_embedded_scan(reader, k) or _pdf_render(
-                        data, k, name, _render_dpi(reader, k)
-                    )
-                finally:
-                    reader.resolved_objects.clear()
-            else:
-                img = _open_image(data, name)
-                if img.format == "JPEG":
-                    img.draft("L", img.size)  # the decoder gives grey directly: faster
-                if n > 1:
-                    img.seek(k)
-                img = ImageOps.exif_transpose(img) if n == 1 else img.copy()
-            dpi = float((img.info.get("dpi") or (300, 300))[0]) or 300.0
-            grey = np.asarray(img.convert("L"))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # odd files warn by the dozen; failures raise
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                if kind == "pdf":
+                    # Parsed once per file: parsing again for every page made a 500-page PDF
+                    # quadratic. pypdf keeps every object it resolves, decoded images included
+                    # (8.7 MB a page), so its cache is dropped after each page to stay bounded.
+                    reader = self._readers[part]
+                    try:
+                        img = _pdf_embedded_scan(reader, k) or _pdf_render(
+                            data, k, name, _render_dpi(reader, k)
+                        )
+                    finally:
+                        reader.resolved_objects.clear()
+                else:
+                    img = _open_image(data, name)
+                    if img.format == "JPEG":
+                        img.draft("L", img.size)  # the decoder gives grey directly: faster
+                    if n > 1:
+                        img.seek(k)
+                        w, h = img.size  # each frame has its own size: check it too
+                        if w * h > MAX_PIXELS:
+                            raise InputError(f"{name}: frame {k + 1} claims {w} x {h} pixels "
+                                             "(refused as a possible decompression bomb)")
+                    img = ImageOps.exif_transpose(img) if n == 1 else img.copy()
+                dpi = float((img.info.get("dpi") or (300, 300))[0]) or 300.0
+                grey = np.asarray(img.convert("L"))
         except InputError as exc:
             raise InputError(f"{label}: {str(exc).split(': ', 1)[-1]}") from None
-        except (OSError, ValueError, EOFError, SyntaxError) as exc:
-            raise InputError(f"{label}: cannot decode page ({exc})") from None
+        except Exception as exc:  # whatever a broken file makes a decoder raise
+            raise InputError(f"{label}: cannot decode page ({_reason(exc)})") from None
         if min(grey.shape) < MIN_SIDE:
             raise InputError(
                 f"{label}: image is {grey.shape[1]} x {grey.shape[0]} pixels, "

@@ -113,9 +113,14 @@ _EDGE_JUNK = re.compile(r"^[\s.,;:'\"`<>()\[\]{}|*~_…-]+|[\s.,;:'\"`<>()\[\]{}
 
 
 def _normal_email(address: str) -> str:
-    """Lower-cased normal form; raises EmailNotValidError. No DNS: scans are read offline."""
-    normal = validate_email(address, check_deliverability=False).normalized.lower()
-    domain = normal.rpartition("@")[2]
+    """Lower-cased normal form; raises EmailNotValidError. No DNS: scans are read offline.
+
+    The domain stays in ASCII (punycode, xn--...): shown as Unicode, xn--pypal-4ve.com
+    would read as a look-alike of paypal.com.
+    """
+    info = validate_email(address, check_deliverability=False)
+    domain = (info.ascii_domain or info.domain).lower()
+    normal = f"{info.local_part}@{domain}".lower()
     if _suffixes().publicsuffix(domain) is None:
         raise EmailNotValidError(f"the domain ends in '.{domain.rpartition('.')[2]}', "
                                  "which no real address does")

@@ -296,7 +296,8 @@ def test_a_stale_decision_shows_who_changed_the_field(app, ws: Workspace) -> Non
                       ).status_code == 302
     resp = bob.post("/decide", data={**form, "value": "Morin", "csrf_token": tb},
                     follow_redirects=True)
-    assert "alice changed nom" in resp.get_data(as_text=True)
+    # each browser is its own reviewer: the name and the browser's id
+    assert re.search(r"alice \([0-9a-f]{6}\) changed nom", resp.get_data(as_text=True))
     assert q.get_field(ws, nom).value == "Martin"
 
 
@@ -376,20 +377,25 @@ def test_with_a_token_every_request_needs_it(root: Path) -> None:
 # --- terminal commands ---------------------------------------------------------------
 
 
-def test_serve_refuses_a_public_host_without_a_token(root: Path, monkeypatch) -> None:
+def test_serve_refuses_a_public_host_without_reviewer_accounts(root: Path, monkeypatch) -> None:
     started = []
     monkeypatch.setattr(commands, "_run", lambda *args: started.append(args))
     monkeypatch.delenv("FORMSCAN_TOKEN", raising=False)
     runner = CliRunner()
     result = runner.invoke(commands.serve, ["--workspace", str(root), "--host", "0.0.0.0"])
-    assert result.exit_code == 2 and "--token" in result.output and started == []
-    result = runner.invoke(commands.serve, ["-w", str(root), "--host", "0.0.0.0",
-                                            "--token", "short"])
-    assert result.exit_code == 2 and started == []
+    assert result.exit_code == 2 and "reviewers add" in result.output and started == []
     result = runner.invoke(commands.serve, ["-w", str(root), "--host", "0.0.0.0"],
                            env={"FORMSCAN_TOKEN": "a-long-enough-secret"})
+    assert result.exit_code == 2 and started == [], "a shared token is no identity"
+    for bad in ("short", " " * 12, "twelve chars with spaces"):
+        result = runner.invoke(commands.serve, ["-w", str(root), "--token", bad])
+        assert result.exit_code == 2 and started == [], bad
+    link = runner.invoke(commands.reviewers, ["add", "-w", str(root), "Alice"]).stdout
+    assert re.fullmatch(r"http://127\.0\.0\.1:8765/\?token=[\w-]{32}\n", link)
+    result = runner.invoke(commands.serve, ["-w", str(root), "--host", "0.0.0.0"])
     assert result.exit_code == 0, result.output
-    assert started[0][1:] == ("0.0.0.0", 8765, "http://0.0.0.0:8765/?token=a-long-enough-secret")
+    assert started[0][1:4] == ("0.0.0.0", 8765, "http://0.0.0.0:8765/")
+    runner.invoke(commands.reviewers, ["remove", "-w", str(root), "Alice"])
     result = runner.invoke(commands.serve, ["-w", str(root)])
     assert result.exit_code == 0 and started[1][1] == "127.0.0.1"
 

@@ -26,11 +26,12 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from pipeline.review import complete, doubts, figures, find, forms, groups, images, labels, pairs
 from pipeline.review import queue as q
-from pipeline.review.security import install
+from pipeline.review.accounts import WorkspaceAccounts
+from pipeline.review.security import MAX_ID, Access, identity, install
 from pipeline.store import Workspace
 from pipeline.template import Template, default_template
 
@@ -39,8 +40,13 @@ REVIEWER_NAME = re.compile(r"^[\w .@'-]{1,40}$")
 
 
 def create_app(workspace: Path, reviewer_token: str | None = None,
-               template: Template | None = None, secret_key: str | None = None) -> Flask:
-    """The app for one workspace; with `reviewer_token`, every request must carry it."""
+               template: Template | None = None, secret_key: str | None = None,
+               accounts: bool = False) -> Flask:
+    """The app for one workspace; with `reviewer_token`, every request must carry it.
+
+    With `accounts`, every reviewer comes in with their own token (see accounts.py)
+    and is recorded under their account's name.
+    """
     root = Path(workspace).resolve()
     with Workspace(root, create=False) as ws:  # fails now, with a clear message, if missing
         secret = secret_key or q.session_secret(ws)
@@ -48,7 +54,7 @@ def create_app(workspace: Path, reviewer_token: str | None = None,
     app = Flask(__name__)
     app.secret_key = secret
     app.config["WORKSPACE"] = root
-    install(app, reviewer_token)
+    install(app, Access(reviewer_token, WorkspaceAccounts(str(root)) if accounts else None))
     _register(app, root, tpl)
     from pipeline.papers import web as organiser  # the organiser's page, its own package
 
@@ -72,7 +78,7 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
         name = session.get("reviewer")
         if not name:
             abort(redirect(url_for("who")))
-        return str(name)
+        return identity(str(name))
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -85,6 +91,10 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
             "label_of": lambda field_id: labels.field_label(tpl.field(field_id)),
             "option_of": lambda field_id, option: labels.option_label(tpl.field(field_id), option),
         }
+
+    @app.errorhandler(q.NotFound)
+    def _not_found(exc: q.NotFound) -> tuple[str, int]:
+        return render_template("error.html", error=NotFound(str(exc))), 404
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> tuple[str, int] | Response:
@@ -100,6 +110,8 @@ def _register(app: Flask, root: Path, tpl: Template) -> None:
 
     @app.post("/who")
     def who_post() -> Response:
+        if session.get("account"):  # an account's name is its own, not typed
+            return redirect(url_for("queue"))
         name = " ".join(request.form.get("name", "").split())
         if not REVIEWER_NAME.match(name):
             flash("Type your name (letters, digits, spaces, up to 40 characters).", "error")
@@ -448,9 +460,12 @@ def _png(data: bytes) -> Response:
 
 def _int_form(key: str) -> int:
     try:
-        return int(request.form[key])
+        value = int(request.form[key])
     except (KeyError, ValueError):
         abort(400, f"Missing or bad form value {key!r}.")
+    if not 0 <= value <= MAX_ID:
+        abort(404, f"No such {key.removesuffix('_id')}.")
+    return value
 
 
 def _found(get: Callable[[], T]) -> T:

@@ -14,6 +14,7 @@ import click
 
 from pipeline.review import queue as q
 from pipeline.review.security import check_serve_host
+from pipeline.review.server import Limits
 from pipeline.store import Workspace
 
 _workspace = click.option(
@@ -23,39 +24,99 @@ _workspace = click.option(
 )
 
 
-def _run(app: object, host: str, port: int, url: str) -> None:
+def _run(app: object, host: str, port: int, url: str, limits: Limits | None = None) -> None:
     """Serve until Ctrl+C; a separate function so tests can stand in for the network."""
-    from werkzeug.serving import make_server
+    from pipeline.review.server import serve as run_server
 
-    server = make_server(host, port, app, threaded=True)  # type: ignore[arg-type]
-    click.echo(f"Review app: {url.replace(':0/', f':{server.server_port}/')}  (Ctrl+C stops it)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    def announce(actual: int) -> None:
+        shown = url.replace(f":{port}/", f":{actual}/") if port == 0 else url
+        click.echo(f"Review app: {shown}  (Ctrl+C stops it)")
+
+    run_server(app, host, port, announce, limits or Limits())  # type: ignore[arg-type]
 
 
 @click.command("serve")
 @_workspace
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but this machine needs --token.")
+              help="Address to listen on; anything but this machine needs reviewer "
+                   "accounts (formscan reviewers add).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token", envvar="FORMSCAN_TOKEN", default=None,
-              help="Secret every request must carry (env FORMSCAN_TOKEN); "
-                   "required to listen beyond 127.0.0.1.")
-def serve(workspace: Path, host: str, port: int, token: str | None) -> None:
+              help="A shared secret every request must carry (env FORMSCAN_TOKEN), on this "
+                   "machine; reviewer accounts replace it when there are any.")
+@click.option("--request-timeout", type=click.FloatRange(1, 3600), default=30.0,
+              show_default=True, help="Seconds a connection may stay idle or half-sent.")
+def serve(workspace: Path, host: str, port: int, token: str | None,
+          request_timeout: float) -> None:
     """Start the reviewers' web app on WORKSPACE."""
+    from pipeline.review import accounts as acc
     from pipeline.review.app import create_app
 
-    problem = check_serve_host(host, token)
+    with Workspace(workspace, create=False) as ws:
+        n_accounts = len(acc.accounts(ws))
+    problem = check_serve_host(host, token, n_accounts)
     if problem:
         raise click.UsageError(problem)
-    app = create_app(workspace, reviewer_token=token)
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    _run(app, host, port, url)
+    if n_accounts:
+        if token:
+            click.echo("note: --token is not used: each reviewer opens their own link "
+                       "(formscan reviewers add NAME)", err=True)
+        app = create_app(workspace, accounts=True)
+        url = f"http://{shown}:{port}/"
+        click.echo(f"{n_accounts} reviewer account{'s' * (n_accounts != 1)}: each opens "
+                   f"{url}?token=<their token>", err=True)
+    else:
+        app = create_app(workspace, reviewer_token=token)
+        url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    _run(app, host, port, url, Limits(channel_timeout=request_timeout))
+
+
+@click.group("reviewers")
+def reviewers() -> None:
+    """Reviewer accounts: a personal link each, needed to serve beyond this machine."""
+
+
+@reviewers.command("add")
+@_workspace
+@click.argument("name")
+@click.option("--url", default="http://127.0.0.1:8765/", show_default=True,
+              help="The review server's address, for the printed link.")
+def reviewers_add(workspace: Path, name: str, url: str) -> None:
+    """Create NAME's account (or give it a new token) and print their personal link."""
+    from pipeline.review import accounts as acc
+
+    with Workspace(workspace, create=False) as ws:
+        token = acc.add(ws, name)
+    click.echo(f"{url.rstrip('/')}/?token={token}")
+    click.echo(f"the personal link of {' '.join(name.split())}: give it to them only "
+               "(it is shown once; `reviewers add` again makes a new one)", err=True)
+
+
+@reviewers.command("list")
+@_workspace
+def reviewers_list(workspace: Path) -> None:
+    """Reviewer accounts and when they were made."""
+    from pipeline.review import accounts as acc
+
+    with Workspace(workspace, create=False) as ws:
+        rows = acc.accounts(ws)
+    for a in rows:
+        click.echo(f"{_printable(a.name, 40)}  {a.created}")
+    click.echo(f"{len(rows)} account{'s' * (len(rows) != 1)}", err=True)
+
+
+@reviewers.command("remove")
+@_workspace
+@click.argument("name")
+def reviewers_remove(workspace: Path, name: str) -> None:
+    """Delete NAME's account: their link stops working at once. Their decisions stay."""
+    from pipeline.review import accounts as acc
+
+    with Workspace(workspace, create=False) as ws:
+        if not acc.remove(ws, name):
+            raise acc.AccountError(f"no reviewer account {name!r} (see formscan reviewers list)")
+    click.echo(f"removed {name}")
 
 
 @click.group("review")

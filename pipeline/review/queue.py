@@ -18,6 +18,7 @@ from pipeline.models import Reason, Status
 from pipeline.review import labels, rules
 from pipeline.store import Workspace, now_iso
 from pipeline.template import FieldKind, FormField, Template, default_template
+from pipeline.text_safety import MAX_VALUE_CHARS, clean_value
 from pipeline.validate import check_value
 
 CLAIM_SECONDS = 45.0  # renewed every 15 s by the open page (review.js), released on close
@@ -408,9 +409,13 @@ def normalise(spec: FormField, typed: str, override: bool = False) -> tuple[str,
     """(value to store, note) for what a reviewer typed; raises InvalidValue.
 
     An empty value is always allowed: the person may have left the field blank,
-    and required-ness is a rule of the whole form, not of one field.
+    and required-ness is a rule of the whole form, not of one field. Control and
+    invisible characters (bidi overrides, zero-width spaces, NUL) are removed first.
     """
-    typed = typed.strip()
+    if len(typed) > MAX_VALUE_CHARS:
+        raise InvalidValue(f"{spec.id}: {len(typed)} characters, more than any field holds",
+                           f"too long (at most {MAX_VALUE_CHARS} characters)")
+    typed = clean_value(typed)
     if spec.is_box:
         value = typed.lower()
         allowed = allowed_box_values(spec)

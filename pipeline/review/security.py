@@ -249,7 +249,9 @@ def install(app: Flask, access: Access | str | None = None) -> None:
     @app.before_request
     def _guard() -> Response | None:
         if not access.gated and host_name(request.host) not in LOCAL_HOSTS:
-            abort(403, "This review server answers only to 127.0.0.1, localhost or [::1].")
+            # plain text: a rendered page would start a session (its CSRF token)
+            return Response("This review server answers only to 127.0.0.1, localhost "
+                            "or [::1].\n", 403, mimetype="text/plain")
         if access.gated:
             resp = check_token()
             if resp is not None:

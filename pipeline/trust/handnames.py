@@ -12,7 +12,9 @@ without a reviewer only when
   surnames), spaces and hyphens included: a name split or glued by a reader
   ("AN NA", "JEANMARC") is not in the list, and an unknown name ("CLEHENCE")
   no list supports;
-- every character was read at `ACCEPT_CHAR` or more by both.
+- every character was read at `ACCEPT_CHAR` or more by both;
+- no commoner name of the list is the same with one more letter at either end
+  (a letter lost at the edge of the writing makes another real name).
 
 Everything else goes to a reviewer, pre-filled with the likeliest reading:
 the most readers behind it, then known to the list, then the surest.
@@ -74,6 +76,23 @@ def known(text: str, names: str) -> bool:
     # a compound ("Jean-Roch", "Dupont-Moretti"): each part known, written with a hyphen
     parts = k.split()
     return "-" in text and len(parts) > 1 and all(p in table for p in parts)
+
+
+def cut_short(text: str, names: str) -> bool:
+    """A commoner name of the list is this reading with one more letter at either end
+    ("LORIAN" of "FLORIAN", "MATE" of "MATEO"): a letter lost at the crop's edge or
+    under the margin reads as another real name, so the reading is not taken alone."""
+    table = lexicon.first_names() if names == "first_names" else lexicon.surnames()
+    k = lexicon.fold_key(text)
+    rank = table.get(k)
+    if rank is None:
+        return False
+    for c in "abcdefghijklmnopqrstuvwxyz":
+        for longer in (c + k, k + c):
+            r = table.get(longer)
+            if r is not None and r < rank:
+                return True
+    return False
 
 
 def _with_accents(readings: Sequence[TextReading], text: str) -> str:
@@ -157,6 +176,8 @@ def decide(crop: np.ndarray, readers: Sequence, names: str) -> HandName:
         why = "no list of names knows this reading"
     elif conf < ACCEPT_CHAR:
         why = "a character read unsurely"
+    elif cut_short(read, names):
+        why = "a commoner name has one letter more at an end"
     elif sum(c.isalpha() for c in read) < 2:
         why = "too short to tell"
     else:

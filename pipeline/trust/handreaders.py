@@ -193,9 +193,11 @@ def hand_readers() -> tuple[LineRecogniser, ...]:
     cannot run (then handwriting is read by Tesseract and PP-OCRv4 alone).
 
     A worker forked from a process that had loaded them loads its own: an ONNX
-    Runtime session does not survive a fork.
+    Runtime session does not survive a fork. $FORMSCAN_HAND=0 switches them off.
     """
     global _readers, _pid
+    if os.environ.get("FORMSCAN_HAND", "1") == "0":
+        return ()  # switched off, to measure what they add
     if _readers is None or _pid != os.getpid():
         _pid = os.getpid()
         try:

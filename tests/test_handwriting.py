@@ -134,5 +134,5 @@ def test_synth_writes_real_names_onto_the_form(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_labels_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="labels.csv"):
+    with pytest.raises(FileNotFoundError, match=r"labels\.csv"):
         realnames.RealNameBank(tmp_path)

@@ -390,8 +390,13 @@ class Reviewer:
         return keys
 
     def press_all(self, keys: list[str]) -> None:
+        """Press named keys; type single characters, since ``press`` knows only the US
+        layout's keys and refuses "É" (``type`` inserts what no key produces)."""
         for k in keys:
-            self.page.keyboard.press(k)
+            if len(k) == 1:
+                self.page.keyboard.type(k)
+            else:
+                self.page.keyboard.press(k)
 
     # one field at a time --------------------------------------------------------------------
 

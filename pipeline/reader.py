@@ -372,25 +372,31 @@ def _decide_text(page: np.ndarray, f: FormField, ev: TextEvidence, reg: Registra
     )
 
 
-def _decide_by_hand(f: FormField, ev: TextEvidence, machine: FieldResult,
-                    readers: Sequence[LineRecogniser], reg: Registration) -> FieldResult:
-    """A handwritten name: the handwriting readers' decision replaces the one made from
-    Tesseract's and PP-OCRv4's readings (see pipeline.trust.handnames)."""
+def _decide_by_hand(f: FormField, ev: TextEvidence, readers: Sequence[LineRecogniser],
+                    reg: Registration, style: str) -> FieldResult | None:
+    """A handwritten name, decided by the handwriting readers (pipeline.trust.handnames)
+    instead of from Tesseract's and PP-OCRv4's readings; None when they read nothing,
+    and the field is decided from those readings as any other."""
     crops = [c for c in ev.crops if c.size]
     if not crops or not f.ocr or not f.ocr.names:
-        return machine
+        return None
     hand = handnames.decide(crops[0], readers, f.ocr.names)
     if not hand.value:
-        return replace(machine, evidence={**machine.evidence, "hand": hand.evidence()})
+        return None
     checked = validate.check_value(f.kind, hand.value)
     reasons = [] if hand.accepted and checked.ok else [
         Reason.LOW_CONFIDENCE if checked.ok else Reason.INVALID_FORMAT]
     repairs = () if hand.accepted else (f"not accepted: {hand.why}",)
-    return replace(machine, value=checked.value or hand.value, raw=hand.readings[0].text,
-                   confidence=round(min(hand.confidence, reg.quality), 3),
-                   status=Status.REVIEW if reasons else Status.ACCEPTED,
-                   reasons=tuple(reasons), repairs=repairs,
-                   evidence={**machine.evidence, "hand": hand.evidence()})
+    # Each reader's own reading is kept with the field (the reviewer's alternatives,
+    # and the benchmark's "each reader alone on the pipeline's crops").
+    candidates = {r.engine: {"value": r.text, "p": round(r.confidence, 5)}
+                  for r in hand.readings}
+    return FieldResult(field=f.id, value=checked.value or hand.value, raw=hand.readings[0].text,
+                       confidence=round(min(hand.confidence, reg.quality), 3),
+                       status=Status.REVIEW if reasons else Status.ACCEPTED,
+                       reasons=tuple(reasons), repairs=repairs,
+                       evidence={"style": style, "chosen": "hand", "hand": hand.evidence(),
+                                 "candidates": candidates})
 
 
 def _read_boxes(
@@ -561,12 +567,14 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     # e-mails last: a handwritten one's suggestion draws on the names decided before it
     for f in sorted(template.fields, key=lambda f: f.kind == FieldKind.EMAIL):
         if f.id in evidence:
+            by_hand = (_decide_by_hand(f, evidence[f.id], readers, reg, style)
+                       if readers and f.ocr and f.ocr.names else None)
+            if by_hand is not None:
+                results[f.id] = by_hand
+                continue
             names = [results[i].value for i in name_ids if i in results]
             results[f.id] = _decide_text(registered, f, evidence[f.id], reg, page_values, ctx,
                                          style, model, names, hand)
-            if readers and f.ocr and f.ocr.names:
-                results[f.id] = _decide_by_hand(f, evidence[f.id], results[f.id], readers,
-                                                reg)
     timings["trust"] = time.perf_counter() - s
     s = time.perf_counter()
     for f in template.fields:  # what reviewers see of each text field

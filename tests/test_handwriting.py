@@ -133,6 +133,24 @@ def test_synth_writes_real_names_onto_the_form(tmp_path: Path) -> None:
         assert set(p["real_names"]) == {"nom", "prenom"}
 
 
+def test_real_hands_are_scored_with_each_reader_alone(tmp_path: Path) -> None:
+    """The real-hands column: names scored, and each handwriting reader's own reading
+    of the very field the pipeline cut, kept with the field and scored beside it."""
+    from pipeline.bench import _fresh_run
+    from pipeline.bench_realhands import READERS, score_names
+    from pipeline.synth import generate
+
+    folder = _crop_folder(tmp_path, ["DUPONT", "JULIE", "LEFEBVRE", "CAMILLE"])
+    generate(2, 7, tmp_path / "set", real_names=folder, names_part="all")
+    _fresh_run([tmp_path / "set"], tmp_path / "ws", workers=1)
+    scored = score_names(tmp_path / "set", tmp_path / "ws")
+    assert scored["all"]["n"] == 4
+    alone = scored["all"]["readers_alone"]
+    assert set(alone) == set(READERS)
+    # clean synthetic capitals: every reader reads most of them, and the pipeline too
+    assert min(alone.values()) >= 0.5 and scored["all"]["right"] >= 0.75
+
+
 def test_a_folder_without_labels_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"labels\.csv"):
         realnames.RealNameBank(tmp_path)

@@ -61,6 +61,8 @@ def _read_one(task: tuple[str, int, str, dict, str]) -> list[Example]:
             from pipeline.validate import canonical_address
             want = canonical_address(want)
         for source, c in ev["candidates"].items():
+            if "x" not in c:  # a handwriting reader's: its decision is not the model's
+                continue
             got = normalise(kinds[fr.field], c["value"])
             out.append({"field": fr.field, "style": truth.get("style", "?"),
                         "guess": ev["style"], "source": source, "x": c["x"],

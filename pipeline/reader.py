@@ -49,7 +49,7 @@ from pipeline.trust.calibrate import (
     guess_style,
     load_model,
 )
-from pipeline.trust.evidence import SECOND, TESS, TextEvidence, candidates, page_context
+from pipeline.trust.evidence import TESS, TextEvidence, candidates, page_context
 from pipeline.trust.handreaders import LineRecogniser, hand_readers
 from pipeline.trust.second import RapidRecogniser
 
@@ -557,8 +557,6 @@ def read_page(page: PageImage, template: Template, engine: OcrEngine) -> PageRes
     hand = suggest.page_hand(
         [page_values[f.id] for f in template.fields
          if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)],
-        [ev.raw(source) for ev in evidence.values() if ev.kind == FieldKind.EMAIL
-         for source in (TESS, SECOND) if source == TESS or ev.ran_second],
         ", ".join(page_values[f.id].replace("\n", ", ") for f in template.fields
                   if f.kind == FieldKind.ADDRESS),
         [c for f in template.fields if f.kind in (FieldKind.TEXT, FieldKind.ADDRESS)

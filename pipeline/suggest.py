@@ -60,7 +60,6 @@ class PageHand:
 
     capitals: bool = False  # block capitals throughout (or typed so)
     accents: bool | None = None  # accents on capitals: yes, no, or not told (`accents.habit`)
-    mails: tuple[str, ...] = ()  # the engines' readings of the page's e-mail
     commune: str = ""  # the commune its address names, if a known one
 
 
@@ -68,19 +67,18 @@ CAPITALS_SHARE = 0.8  # of a page's letters, read as capitals: a page in block c
 # (development pages: block 263 of 264 at 0.8 or more, mixed and typed none above 0.79)
 
 
-def page_hand(texts: Sequence[str], mails: Sequence[str] = (), address: str = "",
+def page_hand(texts: Sequence[str], address: str = "",
               crops: Sequence[np.ndarray] = ()) -> PageHand:
     """`PageHand` from Tesseract's readings of a page's names, titles and address
     (with their line `crops`: the ink over capitals, where the readings do not
-    tell the accents), and both engines' of its e-mail."""
+    tell the accents)."""
     letters = [c for t in texts for c in t if c.isalpha()]
     capitals = len(letters) >= 20 and sum(c.isupper() for c in letters) >= (
         CAPITALS_SHARE * len(letters))
     _, commune = validate.postcode_and_commune(" ".join(address.split()))
     commune = commune if commune and lexicon.is_commune(commune) else ""
     marks = (lambda: sum(marks_above(c) for c in crops)) if capitals and crops else None
-    return PageHand(capitals, accents.habit(texts, marks), tuple(m for m in mails if m),
-                    commune)
+    return PageHand(capitals, accents.habit(texts, marks), commune)
 
 
 def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand",
@@ -103,8 +101,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
     if ev.kind == FieldKind.ADDRESS and (m := _ONE_AS_STROKE.match(value)):
         repairs.append(f"suggestion: the house number '{m.group(1)}' read as 1")
         value = "1" + value[m.end(1):]
-    value = joined_words(o_for_q(without_junk(value, repairs), repairs), repairs,
-                         names=ev.field == "prenom", surnames=ev.field == "nom")
+    value = joined_words(o_for_q(without_junk(value, repairs), repairs), repairs)
     if ev.words and len(value) == 1:
         repairs.append(f"suggestion: '{value}' alone is no word (a speck)")
         return ""
@@ -132,9 +129,7 @@ def prefill(ev: TextEvidence, value: str, repairs: list[str], style: str = "hand
                           page.commune)
         value, changes = known_words(ev.field, value)
         repairs.extend(f"suggestion: {c}" for c in changes)
-        value = name_from_mail(ev.field, value, page.mails, repairs)
-        if (page.capitals or (ev.field == "nom" and mostly_capitals(value))) and (
-                not value.isupper()):
+        if page.capitals and not value.isupper():
             value = value.upper()
             repairs.append("suggestion: case: block capitals throughout")
         if ev.words:  # once more, on the words as snapped and in capitals ("oU" -> "OU")
@@ -183,14 +178,13 @@ _WORDLIKE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[,.]?")
 _I_ELIDED = re.compile(r"(?<![^\W\d_])I(?=['’][aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ])")
 
 
-def joined_words(value: str, repairs: list[str], names: bool = False,
-                 surnames: bool = False) -> str:
+def joined_words(value: str, repairs: list[str]) -> str:
     """Two neighbours, not both words, that make a known word joined ("DÉVELOPPE MENT",
-    "MA RIE-HELENE"), or with `names` a first name not made of two ("CHRIS TELLE"),
-    with `surnames` a surname too ("SAMS ON-MEUNIER"): one word the reading split."""
+    "MIS SION"): one word the reading split. (A name split by a reader, "AN NA", is
+    the handwriting readers' and the lists' to tell: `trust.handnames`.)"""
     out: list[str] = []
     for t in value.split(" "):
-        if out and (joined := _joined(out[-1], t, names, surnames)):
+        if out and (joined := _joined(out[-1], t)):
             repairs.append(f"suggestion: {out[-1]} {t} -> {joined} (one word)")
             out[-1] = joined
         else:
@@ -198,21 +192,16 @@ def joined_words(value: str, repairs: list[str], names: bool = False,
     return " ".join(out)
 
 
-def _joined(a: str, b: str, names: bool, surnames: bool) -> str | None:
+def _joined(a: str, b: str) -> str | None:
     if (not (_WORDLIKE.fullmatch(a) and _WORDLIKE.fullmatch(b)) or a[-1] in ",.'’"
             or len(b) < 2 or _ELIDED.match(b)):
         return None  # "place d'Armes", "de l'Allier": an elision starts a word
     joined = a + (b if a.isupper() else b.lower())
-    if names:
-        first = lexicon.first_names()
-        whole = lexicon.fold_key(joined) in first
-        return joined if whole and not (lexicon.fold_key(a) in first
-                                        and lexicon.fold_key(b) in first) else None
-    known = spelling.known if surnames else spelling.known_word
+    known = spelling.known_word
     # the pieces that meet: "PUY" of "DU PUY-DE-DOME", not the whole name
     left, right = re.split(r"[-'’]", a)[-1], re.split(r"[-'’]", b.strip(",."))[0]
     titles = field_words()
-    if not surnames and fold(left + right).lower() in titles and not (
+    if fold(left + right).lower() in titles and not (
             fold(left).lower() in titles or fold(right).lower() in titles):
         return joined  # "MIS SION": two short words, but one a title is made of
     if min(len(left), len(right)) < 4 and known(left) and known(right):
@@ -262,32 +251,6 @@ def town_hall(fid: str, value: str, repairs: list[str], commune: str = "") -> st
         return value
     repairs.append(f"suggestion: {read} -> {name} (a commune, after {m.group(0).strip()})")
     return value[:m.end()] + name
-
-
-def name_from_mail(fid: str, value: str, mails: Sequence[str], repairs: list[str]) -> str:
-    """A handwritten first name or surname no list knows, as the page's e-mail spells
-    it: the one piece of the address's name part a letter or two off it that the
-    list does know ("BOUSAUET" beside "elise.bousquet74@...": BOUSQUET). The
-    e-mail is another crop read by both engines: their slips rarely coincide."""
-    names = {"prenom": lexicon.first_names(), "nom": lexicon.surnames()}.get(fid)
-    if not names or not value or not mails or not _LETTERS.fullmatch(value):
-        return value
-    key = lexicon.fold_key(value)
-    if key in names:
-        return value
-    pieces = {p for m in mails for p in re.split(r"[^a-z]+", fold(m.rpartition("@")[0] or m))
-              if len(p) >= 3}
-    limit = 1 if len(key) <= 4 else 2
-    near = {p for p in pieces if p in names and abs(len(p) - len(key)) <= 1
-            and Levenshtein.distance(key, p) <= limit}  # not "SOUX" in "DISOUX"
-    if len(near) != 1:
-        return value
-    found = near.pop()
-    if fid == "prenom":
-        found = lexicon.name_spellings().get(found, found)
-    out = found.upper() if value.isupper() else found[0].upper() + found[1:].lower()
-    repairs.append(f"suggestion: {value} -> {out} (as the e-mail spells it)")
-    return out
 
 
 def elided_l(value: str, repairs: list[str]) -> str:

@@ -34,18 +34,16 @@ from pipeline.trust.lexicon import fold
 
 # A whole word: not a piece of a garbled token ("C[evunt", "\\S140").
 _WORD = re.compile(r"(?<![^\s\-'(])[^\W\d_]{3,}(?![^\s\-'),.])")
-# Which words a field's writing is made of, by field.
-VOCABULARY = {"structure": "words", "fonction": "words", "adresse": "words",
-              "prenom": "first", "nom": "last"}
-# Surnames a reading no list knows may be taken for: the commoner ones. The list holds
-# 218,000 spellings, misreadings of common names among them ("Roujol" for Roussel).
-COMMON_SURNAMES = 20_000
+# Which words a field's writing is made of, by field. (Names are not snapped to the
+# nearest listed one: the handwriting readers weigh the lists themselves, in
+# `trust.handnames`, where Tesseract's misread capitals needed "K for R" rules.)
+VOCABULARY = {"structure": "words", "fonction": "words", "adresse": "words"}
 ACCENTED = re.compile(r"[À-ÖØ-öø-ÿœŒ]")
 
 
-def max_edits(length: int, names: bool) -> int:
+def max_edits(length: int) -> int:
     """How far a reading may be from the word it is taken for: further for longer words."""
-    return 1 if names or length <= 5 else 2
+    return 1 if length <= 5 else 2
 
 
 @cache
@@ -60,8 +58,7 @@ def _by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str], CharCou
 @cache
 def _all_vocabularies() -> None:
     """Built before a worker's first page (`reader.warm_up` calls what takes no argument)."""
-    for vocabulary in ("words", "first", "last"):
-        _by_length(vocabulary)
+    _by_length("words")
 
 
 def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
@@ -76,16 +73,6 @@ def _build_by_length(vocabulary: str) -> dict[int, tuple[list[str], list[str]]]:
             forms.setdefault(w, w)
         for w in _field_word_list():
             forms.setdefault(fold(w), w)
-    elif vocabulary == "first":
-        spellings = lexicon.name_spellings()
-        for k in lexicon.first_names():
-            if " " not in k:
-                forms[k] = spellings.get(k, k).lower()
-    elif vocabulary == "last":
-        spellings = lexicon.name_spellings()
-        for k, rank in lexicon.surnames().items():
-            if rank <= COMMON_SURNAMES and " " not in k:
-                forms[k] = spellings.get(k, k).lower()
     grouped: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for k, w in forms.items():
         if len(k) >= 3 and k.isalpha():
@@ -99,7 +86,7 @@ def nearest(word: str, vocabulary: str, by_frequency: bool = True) -> str | None
     """The only known word closest to `word` (folded, lower case), if one is close enough;
     of several, the field's own, or (`by_frequency`) the far commoner in French."""
     key = fold(word)
-    limit = max_edits(len(key), vocabulary != "words")
+    limit = max_edits(len(key))
     table = _by_length(vocabulary)
     hits: list[tuple[int, str]] = []
     # A misread letter keeps the length, a split or merged one changes it by one;
@@ -121,15 +108,12 @@ def nearest(word: str, vocabulary: str, by_frequency: bool = True) -> str | None
 
 
 TIE_DOMINANCE = 10.0  # how much commoner one of two equally near words must be
-# ... and one of two names, by rank: on development pages, 2 or 3 pre-filled 7 more of
-# 960 handwritten names right than 10, and always the commoner (1) 3 fewer
-NAME_DOMINANCE = 3.0
 
 
 def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | None:
     """Of words equally near a reading, the one a form's field would hold
     ("COMMANES": "communes", not "commandes"), else the far commoner in French
-    ("GKAND": "grand", not "gland") or, of names, in France, else none. Not
+    ("GKAND": "grand", not "gland"), else none. Not
     by frequency in an address: streets are named after people and places
     ("Tanneries" is no "conneries")."""
     if vocabulary == "words":
@@ -140,11 +124,6 @@ def _likelier(tied: list[str], vocabulary: str, by_frequency: bool) -> str | Non
             tied = ours
     if not by_frequency:
         return None
-    if (listed := _name_list(vocabulary)) is not None:
-        # the list's rank is how common a name is: one given a tenth as often
-        # ranks about ten times lower ("LSABELLE": Isabelle, not Ysabelle)
-        ranks = sorted((listed.get(fold(w), 10**9), w) for w in tied)
-        return ranks[0][1] if ranks[1][0] >= NAME_DOMINANCE * ranks[0][0] else None
     counts = sorted(((lexicon.word_count(w), w) for w in tied), reverse=True)
     if counts[0][0] > 0 and counts[0][0] >= TIE_DOMINANCE * counts[1][0]:
         return counts[0][1]
@@ -207,20 +186,8 @@ def field_words() -> frozenset[str]:
     return frozenset(fold(w) for w in _field_word_list())
 
 
-def _name_list(vocabulary: str) -> dict[str, int] | None:
-    """{folded name: rank} of a names vocabulary ("first", "last"); None for words."""
-    if vocabulary == "first":
-        return lexicon.first_names()
-    if vocabulary == "last":
-        return lexicon.surnames()
-    return None
-
-
-def _known(word: str, vocabulary: str) -> bool:
-    names = _name_list(vocabulary)
-    if names is None:
-        return spelling.known_word(word) or fold(word) in field_words()
-    return fold(word) in names
+def _known(word: str) -> bool:
+    return spelling.known_word(word) or fold(word) in field_words()
 
 
 def as_written(found: str, read: str, accents: bool) -> str:
@@ -246,12 +213,9 @@ def known_words(fid: str, value: str) -> tuple[str, list[str]]:
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
-        if _known(word, vocabulary):
+        if _known(word):
             return word
         found = nearest(word, vocabulary, by_frequency=fid != "adresse")
-        if found is None and vocabulary != "words" and word.isupper() and "K" in word:
-            # a name in capitals with a K for an R, and a letter off too ("LATHEKINE")
-            found = nearest(word.replace("K", "R"), vocabulary)
         if found is None or fold(found) == fold(word):
             return word
         out = as_written(found, word, accents)
@@ -274,15 +238,11 @@ def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
     """Capitals: a piece no lexicon knows, or a word French rarely uses ("DV"), read
     with its look-alike characters as the letters they resemble, where exactly one
     reading is a known word ("HAUT&" -> "HAUTE", "DV" -> "DU"; "VU" stays: it is a
-    word). A first name or surname only from one its list does not know to one it
-    does ("PIEKKE" -> "PIERRE", "HULLER" -> "MULLER"; "KLEIN" stays)."""
+    word)."""
     if fid not in VOCABULARY or not mostly_capitals(value):
         return value
-    names = _name_list(VOCABULARY[fid])
 
     def known(word: str) -> bool:
-        if names is not None:
-            return fold(word) in names
         # a word French uses, the field's own, or a place (not in a job title): the
         # dictionary inside Tesseract's model also holds "rice" and "dv"
         return spelling.known_word(word) and (
@@ -296,8 +256,6 @@ def lookalike_letters(fid: str, value: str, repairs: list[str]) -> str:
             return piece  # ("11 CHEMIN": a number is no "II")
         bar = 1
         if piece.isalpha() and known(piece):
-            if names is not None:
-                return piece
             bar = COMMONER * max(1, lexicon.word_count(piece))
         found: set[str] = set()
         for n in range(1, len(spots) + 1):
@@ -345,7 +303,7 @@ def compound_place(fid: str, value: str, repairs: list[str]) -> str:
     """A hyphenated name in a structure, a title or an address that is no place but
     a letter or two off one department or commune of several words
     ("PUX-DE-DÔME" -> "PUY-DE-DÔME", "Haute-Loise" -> "Haute-Loire")."""
-    if fid not in VOCABULARY or fid in ("prenom", "nom"):
+    if fid not in VOCABULARY:
         return value
     accents = bool(ACCENTED.search(value))
 

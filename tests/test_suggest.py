@@ -56,7 +56,6 @@ pytestmark = pytest.mark.usefixtures("french_dictionary")
         ("structure", "MAIKIE DE LEZOIX", "MAIRIE DE LEZOUX"),
         ("structure", "COMMUNAUTE DE COMMUNES Du PAYS", "COMMUNAUTE DE COMMUNES DU PAYS"),
         ("fonction", "Chargé de missiou", "Chargé de mission"),
-        ("prenom", "EMMANVELLE", "EMMANUELLE"),
         ("adresse", "PLACE LAFAYETIE, 43100 BRIUOUDE", "PLACE LAFAYETTE, 43100 BRIOUDE"),
         # accents only where the writer uses them: capitals written bare stay bare
         ("fonction", "CHARGEE DE MISSION DEVELOPREMENT", "CHARGEE DE MISSION DEVELOPPEMENT"),
@@ -449,16 +448,6 @@ def test_of_equally_near_words_the_likelier_in_the_field_is_suggested(
 
 
 @pytest.mark.parametrize(("read", "meant"), [
-    ("LSABELLE", "isabelle"),  # as near "Ysabelle", given a thousand times as often
-    ("SULIEN", "julien"),  # ... "Sulian"
-    ("JOSTANE", "josiane"),  # ... "Josyane", ten times rarer
-])
-def test_of_equally_near_first_names_the_far_commoner_is_suggested(
-        read: str, meant: str | None) -> None:
-    assert nearest(read, "first") == meant
-
-
-@pytest.mark.parametrize(("read", "meant"), [
     ("28 AVENUE CAMBETTA, 15000 AURILLAC", "28 AVENUE GAMBETTA, 15000 AURILLAC"),
     ("82 rue Fasteur, 15800 Vic-sur-Cère", "82 rue Pasteur, 15800 Vic-sur-Cère"),
 ])
@@ -467,45 +456,11 @@ def test_a_street_named_as_french_streets_most_often_are_is_suggested(read: str,
     assert known_words("adresse", read)[0] == meant
 
 
-@pytest.mark.parametrize(("read", "meant"), [
-    ("DUHAME", "DUHAMEL"),  # no one's name, a letter off a common one
-    ("Loisean", "Loiseau"),
-    ("RIVIÈRE-GUILBER", "RIVIÈRE-GUILBERT"),
-    ("DELALINAY-FERKETRA", "DELALINAY-FERREIRA"),  # a capital R read as K, and a letter
-    ("GOSSELW", "GOSSELW"),  # only a rare name is that near: left as read
-    ("HUKBERT", "HUKBERT"),  # Hubert and Humbert, both common: too close to call
-    ("KLEIN", "KLEIN"),  # somebody's name: never changed
-])
-def test_a_surname_no_list_knows_is_suggested_as_the_common_one_a_letter_off(
-        read: str, meant: str) -> None:
-    assert known_words("nom", read)[0] == meant
-
-
-def test_a_first_name_in_capitals_with_a_k_for_an_r_and_a_letter_off_is_suggested() -> None:
-    assert known_words("prenom", "LATHEKINE")[0] == "CATHERINE"
-    assert known_words("prenom", "KARINE")[0] == "KARINE"  # a name with a K
-
-
 def test_a_street_named_after_a_rare_word_is_not_snapped_to_a_commoner_one() -> None:
     # the frequency tie-break is for titles and structures: streets bear names
     for address in ("16 rue des Tanneries, 43200 YSSINGEAUX", "Place Hennequin, 03800 GANNAT",
                     "33 ROUTE DU FOIRAIL, 03120 LAPALISSE"):
         assert known_words("adresse", address) == (address, [])
-
-
-def test_a_name_no_list_knows_is_suggested_as_the_email_spells_it() -> None:
-    from pipeline.suggest import name_from_mail
-
-    notes: list[str] = []
-    mails = ["elise.bousquet74@laposte.net", "ENSEbous JTIOnrLEnf"]
-    assert name_from_mail("nom", "BOUSAUET", mails, notes) == "BOUSQUET"
-    assert notes
-    assert name_from_mail("prenom", "Gekaldine", ["geraldine.didier@x.fr"], []) == "Geraldine"
-    # a known name stays, and so does one no piece of the e-mail is near
-    assert name_from_mail("prenom", "Marie", ["mario.dupont@x.fr"], []) == "Marie"
-    assert name_from_mail("nom", "BOUSAUET", ["e.martin@x.fr"], []) == "BOUSAUET"
-    # a piece of the name is no name: "soux" is not "DISOUX"
-    assert name_from_mail("nom", "DISOUX", ["hortense.di soux@x.fr"], []) == "DISOUX"
 
 
 @pytest.mark.parametrize(("fid", "read", "meant"), [
@@ -548,20 +503,15 @@ def test_a_town_halls_commune_is_the_address_one_or_the_nearest_commune() -> Non
     assert bare_town_hall("structure", "MAIRIE ANNEXE", []) == "MAIRIE ANNEXE"  # no commune
 
 
-def test_a_word_or_first_name_split_by_the_reading_is_joined() -> None:
+def test_a_word_split_by_the_reading_is_joined() -> None:
     notes: list[str] = []
     assert joined_words("POLE DÉVELOPPE MENT ET TOURIS TIQUE", notes) == (
         "POLE DÉVELOPPEMENT ET TOURISTIQUE")
     assert len(notes) == 2
-    assert joined_words("CHRIS TELLE", [], names=True) == "CHRISTELLE"
-    assert joined_words("MA RIE-HELENE", [], names=True) == "MARIE-HELENE"
     # two short words, but together one of a job title's ("MIS" and "SION" are words)
     assert joined_words("CHARGÉE DE MIS SION", []) == "CHARGÉE DE MISSION"
-    # two words, or two first names, stay two
+    # two words stay two
     assert joined_words("Chargée de mission en cours", []) == "Chargée de mission en cours"
-    assert joined_words("Jean Pierre", [], names=True) == "Jean Pierre"
-    assert joined_words("SAMS ON-MEUNIER", [], surnames=True) == "SAMSON-MEUNIER"
-    assert joined_words("LE ROUX", [], surnames=True) == "LE ROUX"
     # nor across an elision or a small word before a place's name
     for kept in ("1 place d'Armes, 15100 Saint-Flour", "VICHY VAL D'ALLIER",
                  "CAUE DU PUY-DE-DOME", "Chambre de Métiers et de I'Artisanat"):
@@ -655,17 +605,14 @@ def test_look_alike_characters_in_capitals_are_read_as_letters(read: str, meant:
 @pytest.mark.parametrize(
     "fid, read, meant",
     [
-        ("prenom", "PIEKKE", "PIERRE"),  # a capital R read as K
-        ("nom", "HULLER", "MULLER"),  # an M read as H
-        ("nom", "TESSIEK-PERKIEL", "TESSIER-PERKIEL"),  # piece by piece
-        ("nom", "KLEIN", "KLEIN"),  # a known name is never changed
-        ("prenom", "HUGO", "HUGO"),
-        ("prenom", "Piekke", "Piekke"),  # small letters: other slips
+        # names are the handwriting readers' (trust.handnames): no letter rule here
+        ("prenom", "PIEKKE", "PIEKKE"),
+        ("nom", "HULLER", "HULLER"),
         ("structure", "CHAMBKE D'AGRICULTURE", "CHAMBRE D'AGRICULTURE"),
     ],
 )
-def test_a_names_look_alike_capitals_are_read_as_a_known_name(fid: str, read: str,
-                                                               meant: str) -> None:
+def test_look_alike_capitals_are_read_as_letters_in_words_not_in_names(
+        fid: str, read: str, meant: str) -> None:
     assert lookalike_letters(fid, read, []) == meant
 
 

@@ -139,14 +139,14 @@ def likeliest(readings: Sequence[TextReading], outputs: Sequence[tuple], readers
             cands.setdefault(_as_read(spelling[k], r.text), True)
     if not cands:
         return ""
-
-    def score(text: str) -> float:
-        ll = sum(reader.log_likelihood(probs, text)
-                 for reader, (probs, _) in zip(readers, outputs, strict=True))
-        return ll + (KNOWN_BONUS if cands[text] else 0.0)
-
-    best = max(cands, key=score)
-    return best if math.isfinite(score(best)) else max(readings, key=lambda r: r.confidence).text
+    texts = list(cands)
+    lls = [reader.log_likelihoods(probs, texts)
+           for reader, (probs, _) in zip(readers, outputs, strict=True)]
+    scores = [sum(ll[i] for ll in lls) + (KNOWN_BONUS if cands[t] else 0.0)
+              for i, t in enumerate(texts)]
+    best = max(range(len(texts)), key=scores.__getitem__)
+    return (texts[best] if math.isfinite(scores[best])
+            else max(readings, key=lambda r: r.confidence).text)
 
 
 def decide(crop: np.ndarray, readers: Sequence, names: str) -> HandName:

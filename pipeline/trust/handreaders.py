@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,27 +128,43 @@ class LineRecogniser:
         How the recogniser itself rates a spelling it did not pick: a name one
         unsure letter away from the greedy reading scores close to it.
         """
+        return self.log_likelihoods(probs, [text])[0]
+
+    def log_likelihoods(self, probs: np.ndarray, texts: Sequence[str]) -> list[float]:
+        """`log_likelihood` of several spellings at once: one forward pass over the
+        output steps for all of them (a reviewer's pre-fill weighs a dozen)."""
         index = self._index
-        labels = [index.get(c) for c in text]
-        if not labels or None in labels:
-            return -math.inf
+        labelled = [[index.get(c) for c in t] for t in texts]
+        ok = [i for i, lab in enumerate(labelled) if lab and None not in lab]
+        out = [-math.inf] * len(texts)
+        if not ok:
+            return out
+        # each spelling with blanks around its labels, padded to the longest
+        exts = [[0, *[x for k in labelled[i] for x in (k, 0)]] for i in ok]
+        s = max(len(e) for e in exts)
+        ext = np.zeros((len(exts), s), np.int64)
+        valid = np.zeros((len(exts), s), bool)
+        for r, e in enumerate(exts):
+            ext[r, :len(e)] = e
+            valid[r, :len(e)] = True
+        # a label may follow the one two back (no blank between) unless it repeats it
+        skip = np.zeros_like(valid)
+        skip[:, 3::2] = (ext[:, 3::2] != ext[:, 1:-2:2]) & valid[:, 3::2]
         lp = np.log(np.maximum(probs, 1e-12))
-        ext = [0]
-        for k in labels:
-            ext += [k, 0]
-        ext_a = np.array(ext)
-        s = len(ext)
-        skip = np.zeros(s, bool)  # a label may follow the one two back (no blank between)
-        skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
-        alpha = np.full(s, -np.inf)
-        alpha[0] = lp[0, 0]
-        alpha[1] = lp[0, ext[1]]
+        alpha = np.full(ext.shape, -np.inf)
+        alpha[:, 0] = lp[0, 0]
+        alpha[:, 1] = np.where(valid[:, 1], lp[0, ext[:, 1]], -np.inf)
+        pad2 = np.full((len(exts), 2), -np.inf)
         for t in range(1, len(lp)):
             prev = alpha
-            a1 = np.r_[-np.inf, prev[:-1]]
-            a2 = np.where(skip, np.r_[-np.inf, -np.inf, prev[:-2]], -np.inf)
-            alpha = np.logaddexp(np.logaddexp(prev, a1), a2) + lp[t, ext_a]
-        return float(np.logaddexp(alpha[-1], alpha[-2]))
+            a1 = np.concatenate([pad2[:, :1], prev[:, :-1]], axis=1)
+            a2 = np.where(skip, np.concatenate([pad2, prev[:, :-2]], axis=1), -np.inf)
+            alpha = np.logaddexp(np.logaddexp(prev, a1), a2) + lp[t][ext]
+            alpha[~valid] = -np.inf
+        for r, i in enumerate(ok):
+            n = len(exts[r])
+            out[i] = float(np.logaddexp(alpha[r, n - 1], alpha[r, n - 2]))
+        return out
 
     def read_line(self, img: np.ndarray, whitelist: str | None = None) -> TextReading:
         """Read one grey line (dark ink on white).

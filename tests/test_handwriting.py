@@ -84,6 +84,24 @@ def test_the_pre_fill_prefers_a_known_name_the_readers_find_likely() -> None:
     assert h.value == "NICOLAS"
 
 
+class _Undecided:
+    """A reader that finds every spelling equally likely: only the list can choose."""
+
+    def log_likelihoods(self, probs, texts):
+        return [0.0] * len(texts)
+
+
+def test_of_spellings_the_readers_find_as_likely_the_commoner_name_is_pre_filled() -> None:
+    from pipeline.models import TextReading
+
+    readers = [_Undecided(), _Undecided()]
+    outputs = [(None, 1.0), (None, 1.0)]
+    # MARIE is far commoner than MARIA, one letter from it: with nothing else to tell
+    # them apart, the reviewer is offered MARIE
+    readings = (TextReading("MARIA", 0.6, "a"), TextReading("MARIA", 0.6, "b"))
+    assert handnames.likeliest(readings, outputs, readers, "first_names") == "MARIE"
+
+
 def _crop_folder(tmp_path: Path, names: list[str]) -> Path:
     folder = tmp_path / "crops"
     folder.mkdir()

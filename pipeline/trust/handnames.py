@@ -16,8 +16,9 @@ without a reviewer only when
 - no commoner name of the list is the same with one more letter at either end
   (a letter lost at the edge of the writing makes another real name).
 
-Everything else goes to a reviewer, pre-filled with the likeliest reading:
-the most readers behind it, then known to the list, then the surest.
+Everything else goes to a reviewer, pre-filled with the spelling the
+readers' outputs and the list make likeliest (`likeliest`): the readers'
+CTC likelihood of each candidate, weighed by how common the name is.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ NEAR_LIMIT = 12
 # ... and a name the list knows needs this much less of the readers' log-likelihood
 # (summed over both) than a spelling it does not know to be preferred as the pre-fill.
 KNOWN_BONUS = 8.0
+# How common a name is weighs too, as a prior: the lists rank names by how many people
+# bear them, and by Zipf's law (frequency about 1/rank) log P(name) is -log(rank) up to
+# a constant. A spelling the list does not rank is taken for a name ranked this far
+# down. (Development half of the real crops: pre-filled right 76.4 -> 79.7 %; generated
+# hands 86.3 -> 90.2 %; no threshold was fitted: Zipf's exponent is 1.)
+UNRANKED = 100_000
 
 
 @dataclass(frozen=True)
@@ -123,8 +130,9 @@ def likeliest(readings: Sequence[TextReading], outputs: Sequence[tuple], readers
     """The spelling both readers' outputs make likeliest, names of the list favoured.
 
     Every reader's own reading competes with the list's names near them, each
-    scored by every reader (the CTC likelihood of that spelling); a known name
-    gets KNOWN_BONUS. A general mechanism: the recogniser's own doubts, weighed
+    scored by every reader (the CTC likelihood of that spelling) and by how
+    common the name is (a prior from the list's rank); a known name also gets
+    KNOWN_BONUS. A general mechanism: the recogniser's own doubts, weighed
     against the list, in place of look-alike letter rules.
     """
     keys, spelling = _keys(names)
@@ -142,8 +150,14 @@ def likeliest(readings: Sequence[TextReading], outputs: Sequence[tuple], readers
     texts = list(cands)
     lls = [reader.log_likelihoods(probs, texts)
            for reader, (probs, _) in zip(readers, outputs, strict=True)]
-    scores = [sum(ll[i] for ll in lls) + (KNOWN_BONUS if cands[t] else 0.0)
-              for i, t in enumerate(texts)]
+    table = lexicon.first_names() if names == "first_names" else lexicon.surnames()
+
+    def prior(text: str) -> float:
+        rank = table.get(lexicon.fold_key(text))
+        return (KNOWN_BONUS if cands[text] else 0.0) - math.log(
+            rank + 1 if rank is not None else UNRANKED)
+
+    scores = [sum(ll[i] for ll in lls) + prior(t) for i, t in enumerate(texts)]
     best = max(range(len(texts)), key=scores.__getitem__)
     return (texts[best] if math.isfinite(scores[best])
             else max(readings, key=lambda r: r.confidence).text)
